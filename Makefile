@@ -1,0 +1,166 @@
+# Makefile: builds pnpbox (DESIGN.md "Build outputs").
+#
+#   make          build/lib/libpnpbox.{a,so}, build/bin/pnpbox, build/pnpbox.pc, examples
+#   make test     install missing packages, build, run every Criterion suite
+#                 (JUnit XML in build/test-results/)
+#   make asan     the same tests built with ASan+UBSan (in build/asan/)
+#   make bench    the benchmarks (bench: NAME VALUE UNIT lines)
+#   make demo     the main job on the embedded default machine
+#   make fuzz     the INF fuzz target, run for FUZZ_SECONDS (libFuzzer, clang)
+#   make deps     install what is missing with apt-get (quiet when all is there)
+#
+# Every module is a directory whose *.c files all go into the library, so a
+# new file needs no Makefile change.  Objects depend on build/.flags, which
+# is rewritten only when the flags change: changing flags rebuilds.
+
+SHELL := /bin/bash
+CC := gcc
+TOP := $(CURDIR)
+BUILD ?= build
+OPT ?= -O2
+SAN ?=
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+PKGS := sqlite3 fuse3
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -ldl -lm
+CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
+CRIT_LIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+OPT := -O1
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow=local -Wno-missing-field-initializers
+CPPFLAGS_ALL := -I$(TOP)/include -I$(TOP)/include/wdk -I$(TOP) -D_GNU_SOURCE
+CFLAGS_ALL := -std=c11 -fshort-wchar -fPIC -g $(OPT) $(WARN) $(SANFLAGS) $(PKG_CFLAGS)
+LDFLAGS_ALL := $(SANFLAGS)
+
+LIB_DIRS := base regdb fs emu harness
+LIB_SRCS := $(sort $(wildcard $(addsuffix /*.c,$(LIB_DIRS))))
+CLI_SRCS := $(sort $(wildcard harness/cli/*.c))
+SUPPORT_SRCS := $(sort $(wildcard tests/support/*.c))
+TEST_DIRS := $(sort $(filter-out support fuzz data,$(notdir $(patsubst %/,%,$(wildcard tests/*/)))))
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+EXAMPLE_DIRS := $(sort $(notdir $(patsubst %/,%,$(wildcard examples/*/))))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+LIB_OBJS := $(call obj,$(LIB_SRCS))
+CLI_OBJS := $(call obj,$(CLI_SRCS))
+SUPPORT_OBJS := $(call obj,$(SUPPORT_SRCS))
+TEST_BINS := $(addprefix $(BUILD)/tests/,$(TEST_DIRS))
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+EXAMPLE_SOS := $(foreach e,$(EXAMPLE_DIRS),$(BUILD)/examples/$(e).so)
+
+LIBA := $(BUILD)/lib/libpnpbox.a
+LIBSO := $(BUILD)/lib/libpnpbox.so
+CLI := $(BUILD)/bin/pnpbox
+PC := $(BUILD)/pnpbox.pc
+
+.PHONY: all lib cli tests benches examples test asan bench demo deps fuzz clean \
+        build-and-test run-tests run-bench run-demo FORCE
+.DEFAULT_GOAL := all
+
+all: lib cli $(PC) examples
+lib: $(LIBA) $(LIBSO)
+cli: $(CLI)
+tests: $(TEST_BINS)
+benches: $(BENCH_BINS)
+examples: $(EXAMPLE_SOS)
+
+# ---- flags stamp: rebuild everything when the flags change ----
+FLAGS_LINE := $(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(PKG_LIBS)
+$(BUILD)/.flags: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(FLAGS_LINE)' | cmp -s - $@ || echo '$(FLAGS_LINE)' > $@
+
+$(BUILD)/obj/%.o: %.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(if $(filter tests/%,$<),$(CRIT_CFLAGS)) -MMD -MP -c $< -o $@
+
+$(LIBA): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIBSO): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+
+$(CLI): $(CLI_OBJS) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(CLI_OBJS) $(LIBA) $(LDFLAGS_ALL) $(PKG_LIBS) -rdynamic
+
+$(PC): $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	@printf '%s\n' \
+	  'prefix=$(TOP)' \
+	  'libdir=$(TOP)/$(BUILD)/lib' \
+	  '' \
+	  'Name: pnpbox' \
+	  'Description: Windows PnP / driver-store emulator for testing driver package isolation' \
+	  'Version: 0.1.0' \
+	  'Requires.private: sqlite3 fuse3' \
+	  'Cflags: -fshort-wchar -I$${prefix}/include -I$${prefix}/include/wdk' \
+	  'Libs: -L$${libdir} -Wl,-rpath,$${libdir} -lpnpbox $(PKG_LIBS)' > $@
+
+# One Criterion binary per tests/<module>/ directory.
+.SECONDEXPANSION:
+$(BUILD)/tests/%: $$(call obj,$$(sort $$(wildcard tests/%/*.c))) $(SUPPORT_OBJS) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(filter %.o,$^) $(LIBA) $(LDFLAGS_ALL) $(CRIT_LIBS) $(PKG_LIBS) -rdynamic
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(LIBA) $(LDFLAGS_ALL) $(PKG_LIBS) -rdynamic
+
+# An example driver is a shared object built with the pkg-config flags.
+$(BUILD)/examples/%.so: $$(call obj,$$(sort $$(wildcard examples/%/*.c))) $(LIBSO)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $(filter %.o,$^) $(LDFLAGS_ALL)
+
+# ---- the user-facing targets ----
+deps:
+	@tools/deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory build-and-test
+
+build-and-test:
+	@$(MAKE) --no-print-directory -j$(JOBS) all tests
+	@$(MAKE) --no-print-directory run-tests
+
+run-tests: $(TEST_BINS)
+	@mkdir -p $(BUILD)/test-results
+	@fail=0; for t in $(TEST_BINS); do \
+	  name=$$(basename $$t); \
+	  echo "== $$name"; \
+	  PNPBOX_TOP=$(TOP) PNPBOX_BUILD=$(TOP)/$(BUILD) $$t -j$(JOBS) --xml=$(BUILD)/test-results/$$name.xml || fail=1; \
+	done; \
+	if [ $$fail = 0 ]; then echo "all test suites passed"; else echo "some test suites failed"; exit 1; fi
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 build-and-test
+
+bench: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) all benches
+	@$(MAKE) --no-print-directory run-bench
+
+run-bench: $(BENCH_BINS)
+	@for b in $(BENCH_BINS); do \
+	  PNPBOX_TOP=$(TOP) PNPBOX_BUILD=$(TOP)/$(BUILD) $$b || exit 1; \
+	done
+
+demo: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) all
+	@PNPBOX_BUILD=$(TOP)/$(BUILD) tools/demo.sh
+
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@tools/fuzz.sh $(FUZZ_SECONDS)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

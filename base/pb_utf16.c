@@ -1,0 +1,218 @@
+/*
+ * pb_utf16.c: UTF-16 length, case folding, comparison and UTF-8/UTF-16
+ * conversion for all pnpbox layers (contract in pb_utf16.h).
+ */
+#include "pb_utf16.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t pb_wcslen(const uint16_t *s)
+{
+    size_t n = 0;
+    if (!s)
+        return 0;
+    while (s[n])
+        n++;
+    return n;
+}
+
+void pb_upcase_n(uint16_t *dst, const uint16_t *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = pb_upcase(src[i]);
+}
+
+int pb_wcsnicmp(const uint16_t *a, size_t an, const uint16_t *b, size_t bn)
+{
+    size_t n = an < bn ? an : bn;
+    for (size_t i = 0; i < n; i++) {
+        uint16_t x = pb_upcase(a[i]), y = pb_upcase(b[i]);
+        if (x != y)
+            return x < y ? -1 : 1;
+    }
+    return an < bn ? -1 : an > bn;
+}
+
+int pb_wcsncmp(const uint16_t *a, size_t an, const uint16_t *b, size_t bn)
+{
+    size_t n = an < bn ? an : bn;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return a[i] < b[i] ? -1 : 1;
+    return an < bn ? -1 : an > bn;
+}
+
+int pb_wcsnieq(const uint16_t *a, size_t an, const uint16_t *b, size_t bn)
+{
+    if (an != bn)
+        return 0;
+    for (size_t i = 0; i < an; i++)
+        if (a[i] != b[i] && pb_upcase(a[i]) != pb_upcase(b[i]))
+            return 0;
+    return 1;
+}
+
+int pb_wcsieq_ascii(const uint16_t *a, size_t an, const char *ascii)
+{
+    size_t i = 0;
+    for (; i < an; i++) {
+        unsigned char c = (unsigned char)ascii[i];
+        if (!c || pb_upcase(a[i]) != pb_upcase(c))
+            return 0;
+    }
+    return ascii[i] == 0;
+}
+
+int pb_utf16_validate(const uint16_t *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint16_t c = s[i];
+        if (c >= 0xD800 && c <= 0xDBFF) {
+            if (i + 1 >= n || s[i + 1] < 0xDC00 || s[i + 1] > 0xDFFF)
+                return -EILSEQ;
+            i++;
+        } else if (c >= 0xDC00 && c <= 0xDFFF) {
+            return -EILSEQ;
+        }
+    }
+    return 0;
+}
+
+int pb_utf8_to_utf16(const char *s, size_t n, uint16_t **out, size_t *outn)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    /* Every UTF-8 byte yields at most one code unit (4 bytes -> 2 units). */
+    uint16_t *buf = malloc((n + 1) * sizeof(uint16_t));
+    size_t o = 0;
+    if (!buf)
+        return -ENOMEM;
+    for (size_t i = 0; i < n;) {
+        uint32_t c = p[i];
+        size_t len;
+        uint32_t min;
+        if (c < 0x80) {
+            buf[o++] = (uint16_t)c;
+            i++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            len = 2, min = 0x80, c &= 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            len = 3, min = 0x800, c &= 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            len = 4, min = 0x10000, c &= 0x07;
+        } else {
+            goto bad;
+        }
+        if (i + len > n)
+            goto bad;
+        for (size_t k = 1; k < len; k++) {
+            if ((p[i + k] & 0xC0) != 0x80)
+                goto bad;
+            c = (c << 6) | (p[i + k] & 0x3F);
+        }
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+            goto bad;
+        if (c >= 0x10000) {
+            c -= 0x10000;
+            buf[o++] = (uint16_t)(0xD800 | (c >> 10));
+            buf[o++] = (uint16_t)(0xDC00 | (c & 0x3FF));
+        } else {
+            buf[o++] = (uint16_t)c;
+        }
+        i += len;
+    }
+    buf[o] = 0;
+    *out = buf;
+    if (outn)
+        *outn = o;
+    return 0;
+bad:
+    free(buf);
+    return -EILSEQ;
+}
+
+int pb_utf16_to_utf8(const uint16_t *s, size_t n, char **out, size_t *outn, int flags)
+{
+    char *buf = malloc(n * 3 + 1);
+    size_t o = 0;
+    if (!buf)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = s[i];
+        if (c >= 0xD800 && c <= 0xDBFF && i + 1 < n && s[i + 1] >= 0xDC00 && s[i + 1] <= 0xDFFF) {
+            c = 0x10000 + (((c - 0xD800) << 10) | (s[i + 1] - 0xDC00u));
+            i++;
+        } else if (c >= 0xD800 && c <= 0xDFFF) {
+            if (!(flags & PB_UTF_REPLACE)) {
+                free(buf);
+                return -EILSEQ;
+            }
+            c = 0xFFFD;
+        }
+        if (c < 0x80) {
+            buf[o++] = (char)c;
+        } else if (c < 0x800) {
+            buf[o++] = (char)(0xC0 | (c >> 6));
+            buf[o++] = (char)(0x80 | (c & 0x3F));
+        } else if (c < 0x10000) {
+            buf[o++] = (char)(0xE0 | (c >> 12));
+            buf[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
+            buf[o++] = (char)(0x80 | (c & 0x3F));
+        } else {
+            /* A surrogate pair is two input units and four output bytes. */
+            buf[o++] = (char)(0xF0 | (c >> 18));
+            buf[o++] = (char)(0x80 | ((c >> 12) & 0x3F));
+            buf[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
+            buf[o++] = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    buf[o] = 0;
+    *out = buf;
+    if (outn)
+        *outn = o;
+    return 0;
+}
+
+uint16_t *pb_wcsndup(const uint16_t *s, size_t n)
+{
+    uint16_t *d = malloc((n + 1) * sizeof(uint16_t));
+    if (!d)
+        return NULL;
+    if (n)
+        memcpy(d, s, n * sizeof(uint16_t));
+    d[n] = 0;
+    return d;
+}
+
+uint16_t *pb_wcs_from_utf8(const char *s)
+{
+    uint16_t *w = NULL;
+    if (!s || pb_utf8_to_utf16(s, strlen(s), &w, NULL) < 0)
+        return NULL;
+    return w;
+}
+
+char *pb_utf8_from_wcs(const uint16_t *s, size_t n)
+{
+    char *u = NULL;
+    if (pb_utf16_to_utf8(s ? s : (const uint16_t *)u"", s ? n : 0, &u, NULL, PB_UTF_REPLACE) < 0)
+        return NULL;
+    return u;
+}
+
+/* Windows-1252 0x80-0x9F (the only range that differs from Latin-1). */
+static const uint16_t cp1252_high[32] = {
+    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
+    0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
+};
+
+uint16_t pb_cp1252_to_unicode(uint8_t b)
+{
+    if (b >= 0x80 && b <= 0x9F)
+        return cp1252_high[b - 0x80];
+    return b;
+}
