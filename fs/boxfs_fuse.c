@@ -1,0 +1,1270 @@
+/*
+ * boxfs_fuse.c: the FUSE daemon serving a volume (contract in boxfs.h,
+ * "FUSE").  It uses libfuse's low-level API: node ids are boxfs nodes, so a
+ * name the kernel looks up in any case lands on the same node, and every
+ * request goes through the same operations (boxfs_ops.c) and policy as an
+ * in-process call, with via_fuse = 1 and the caller identified from the
+ * request's pid.
+ *
+ * Cache coherence: the kernel keeps dentries and attributes for 1 s.
+ * Negative lookups are never cached (ENOENT is an error reply), so a name
+ * created in any case is seen at once.  When a name goes away or moves,
+ * the kernel may still hold a dentry under another case variant; boxfs
+ * remembers the variants it handed out per node and invalidates them.
+ * Changes made in process invalidate the affected inodes as well.
+ * Invalidations are queued to a notifier thread, because notifying from a
+ * request handler can deadlock against the very syscall being served.
+ */
+#define FUSE_USE_VERSION 312
+#include "fs/boxfs_int.h"
+
+#include "base/pb_log.h"
+
+#include <fuse_lowlevel.h>
+
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define ENTRY_TIMEOUT 1.0
+#define ATTR_TIMEOUT 1.0
+#define MAX_IO (1024 * 1024) /* max_write and readahead */
+#define PIDCACHE 1024
+#define PIDCACHE_TTL_NS 1000000000LL /* pid reuse needs a wrap of pid_max: not within 1 s */
+
+typedef struct inval_item {
+    struct inval_item *next;
+    uint64_t id; /* parent (entry) or node (inode) */
+    int entry;
+    char name[];
+} inval_item;
+
+typedef struct pid_slot {
+    int32_t pid, tgid;
+    int64_t stamp;
+} pid_slot;
+
+struct boxfs_mount {
+    boxfs *vol;
+    struct fuse_session *se;
+    char *mountpoint;
+    boxfs_mount_opts opts;
+    pthread_t loop_thread, notify_thread;
+    int loop_started, notify_started;
+    int endpipe[2];
+    pthread_mutex_t mlock;
+    pthread_cond_t mcond;
+    int ready, ended, loop_result;
+    /* invalidation queue */
+    pthread_mutex_t qlock;
+    pthread_cond_t qcond;
+    inval_item *qhead, *qtail;
+    int qstop;
+    /* pid -> tgid */
+    pthread_mutex_t plock;
+    pid_slot pids[PIDCACHE];
+    /* FUSE handles, closed at stop if the kernel never released them */
+    boxfs_file *fh_head;
+};
+
+/* ---- callers ---- */
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int32_t read_tgid(int32_t pid)
+{
+    char path[64], buf[512];
+    int fd;
+    ssize_t n;
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return pid;
+    n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return pid;
+    buf[n] = 0;
+    {
+        char *t = strstr(buf, "\nTgid:");
+        if (t)
+            return (int32_t)strtol(t + 6, NULL, 10);
+    }
+    return pid;
+}
+
+static int32_t tgid_of(boxfs_mount *m, int32_t pid)
+{
+    pid_slot *s;
+    int64_t now = now_ns();
+    int32_t tgid;
+    if (pid <= 0)
+        return pid;
+    s = &m->pids[(uint32_t)pid % PIDCACHE];
+    pthread_mutex_lock(&m->plock);
+    if (s->pid == pid && now - s->stamp < PIDCACHE_TTL_NS) {
+        tgid = s->tgid;
+        pthread_mutex_unlock(&m->plock);
+        return tgid;
+    }
+    pthread_mutex_unlock(&m->plock);
+    tgid = read_tgid(pid);
+    pthread_mutex_lock(&m->plock);
+    s->pid = pid;
+    s->tgid = tgid;
+    s->stamp = now;
+    pthread_mutex_unlock(&m->plock);
+    return tgid;
+}
+
+/* Fill the caller of a request; a nonzero return is the errno to reply. */
+static int req_caller(boxfs_mount *m, fuse_req_t req, boxfs_caller *c)
+{
+    const struct fuse_ctx *ctx = fuse_req_ctx(req);
+    memset(c, 0, sizeof *c);
+    c->pid = (int32_t)ctx->pid;
+    c->uid = (uint32_t)ctx->uid;
+    c->gid = (uint32_t)ctx->gid;
+    c->tgid = tgid_of(m, c->pid);
+    if (m->opts.identify) {
+        int err = m->opts.identify(m->opts.identify_ctx, c);
+        if (err < 0)
+            return boxfs_errno(err) ? boxfs_errno(err) : EACCES;
+    }
+    return 0;
+}
+
+static boxfs_mount *M(fuse_req_t req)
+{
+    return fuse_req_userdata(req);
+}
+
+static boxfs_node *NODE(boxfs_mount *m, fuse_ino_t ino)
+{
+    return ino == FUSE_ROOT_ID ? m->vol->root : (boxfs_node *)(uintptr_t)ino;
+}
+
+static void reply_status(fuse_req_t req, int err)
+{
+    fuse_reply_err(req, err < 0 ? (boxfs_errno(err) ? boxfs_errno(err) : EIO) : 0);
+}
+
+/* ---- invalidation queue ---- */
+
+static void enqueue(boxfs_mount *m, int entry, uint64_t id, const char *name)
+{
+    size_t len = name ? strlen(name) : 0;
+    inval_item *it;
+    pthread_mutex_lock(&m->qlock);
+    if (m->qtail && m->qtail->entry == entry && m->qtail->id == id &&
+        (!entry || !strcmp(m->qtail->name, name))) {
+        pthread_mutex_unlock(&m->qlock); /* the same as the last one */
+        return;
+    }
+    it = malloc(sizeof *it + len + 1);
+    if (it) {
+        it->next = NULL;
+        it->id = id;
+        it->entry = entry;
+        memcpy(it->name, name ? name : "", len + 1);
+        if (m->qtail)
+            m->qtail->next = it;
+        else
+            m->qhead = it;
+        m->qtail = it;
+        pthread_cond_signal(&m->qcond);
+    }
+    pthread_mutex_unlock(&m->qlock);
+}
+
+static void inval_entry_cb(void *ctx, uint64_t parent, const char *name)
+{
+    enqueue(ctx, 1, parent, name);
+}
+
+static void inval_inode_cb(void *ctx, uint64_t node)
+{
+    enqueue(ctx, 0, node, NULL);
+}
+
+static void *notify_main(void *arg)
+{
+    boxfs_mount *m = arg;
+    pthread_mutex_lock(&m->qlock);
+    for (;;) {
+        inval_item *it;
+        while (!m->qhead && !m->qstop)
+            pthread_cond_wait(&m->qcond, &m->qlock);
+        if (!m->qhead)
+            break;
+        it = m->qhead;
+        m->qhead = it->next;
+        if (!m->qhead)
+            m->qtail = NULL;
+        pthread_mutex_unlock(&m->qlock);
+        if (!m->qstop) {
+            if (it->entry)
+                fuse_lowlevel_notify_inval_entry(m->se, it->id, it->name, strlen(it->name));
+            else
+                fuse_lowlevel_notify_inval_inode(m->se, it->id, 0, 0);
+        }
+        free(it);
+        pthread_mutex_lock(&m->qlock);
+    }
+    pthread_mutex_unlock(&m->qlock);
+    return NULL;
+}
+
+/* ---- replies ---- */
+
+static void present(struct stat *st)
+{
+    st->st_mode &= ~(mode_t)S_ISVTX; /* the archive attribute's storage */
+}
+
+/* Reply an entry for node n (whose reference we hand to the kernel). */
+static void reply_entry(boxfs_mount *m, fuse_req_t req, boxfs_node *n, const char *kname,
+                        struct stat *hs, struct fuse_file_info *fi)
+{
+    struct fuse_entry_param e;
+    boxfs *vol = m->vol;
+    memset(&e, 0, sizeof e);
+    boxfs_lock(vol);
+    if (n->nlookup++ > 0)
+        boxfs_node_put(vol, n); /* the kernel holds one reference for all its lookups */
+    if (kname && n != vol->root)
+        boxfs_remember_kname(vol, n, kname);
+    e.ino = boxfs_node_id(vol, n);
+    boxfs_unlock(vol);
+    e.attr = *hs;
+    present(&e.attr);
+    e.attr_timeout = ATTR_TIMEOUT;
+    e.entry_timeout = ENTRY_TIMEOUT;
+    if (fi) {
+        if (fuse_reply_create(req, &e, fi) == -ENOENT) {
+            /* interrupted: the kernel will not release this handle */
+            boxfs_file *f = (boxfs_file *)(uintptr_t)fi->fh;
+            boxfs_lock(vol);
+            if (f->oprev)
+                f->oprev->onext = f->onext;
+            else
+                m->fh_head = f->onext;
+            if (f->onext)
+                f->onext->oprev = f->oprev;
+            boxfs_unlock(vol);
+            boxfs_close(f);
+        }
+    } else {
+        fuse_reply_entry(req, &e);
+    }
+}
+
+static void track_fh(boxfs_mount *m, boxfs_file *f)
+{
+    boxfs_lock(m->vol);
+    f->oprev = NULL;
+    f->onext = m->fh_head;
+    if (m->fh_head)
+        m->fh_head->oprev = f;
+    m->fh_head = f;
+    boxfs_unlock(m->vol);
+}
+
+static void close_fh(boxfs_mount *m, boxfs_file *f)
+{
+    boxfs_lock(m->vol);
+    if (f->oprev)
+        f->oprev->onext = f->onext;
+    else
+        m->fh_head = f->onext;
+    if (f->onext)
+        f->onext->oprev = f->oprev;
+    boxfs_unlock(m->vol);
+    boxfs_close(f);
+}
+
+/* ---- operations ---- */
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+    boxfs_mount *m = userdata;
+    if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+        conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+    conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE; /* writes reach the policy at once */
+    conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS;
+    if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
+        conn->want |= FUSE_CAP_AUTO_INVAL_DATA; /* drop pages when mtime changes behind us */
+    conn->max_write = MAX_IO;
+    conn->max_readahead = MAX_IO;
+    pthread_mutex_lock(&m->mlock);
+    m->ready = 1;
+    pthread_cond_broadcast(&m->mcond);
+    pthread_mutex_unlock(&m->mlock);
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    boxfs_mount *m = M(req);
+    boxfs_caller c;
+    boxfs_res r;
+    boxfs_node *n = NULL;
+    struct stat hs;
+    int err = req_caller(m, req, &c);
+    if (err) {
+        fuse_reply_err(req, err);
+        return;
+    }
+    err = boxfs_res_child(m->vol, NODE(m, parent), name, &r);
+    if (err)
+        boxfs_refuse(m->vol, &c, BOXFS_OP_STAT, BOXFS_ACCESS_READ_ATTR, r.path ? r.path : name, 1,
+                     err);
+    else
+        err = boxfs_op_stat(m->vol, &c, &r, 1, NULL, &hs, &n);
+    boxfs_res_free(m->vol, &r);
+    if (err)
+        reply_status(req, err == BOXFS_E_NOENT || err == BOXFS_E_PATHNOTFOUND ? BOXFS_E_NOENT : err);
+    else
+        reply_entry(m, req, n, name, &hs, NULL);
+}
+
+static void forget_one(boxfs_mount *m, fuse_ino_t ino, uint64_t nlookup)
+{
+    boxfs *vol = m->vol;
+    boxfs_node *n = NODE(m, ino);
+    if (n == vol->root)
+        return;
+    boxfs_lock(vol);
+    if (nlookup >= n->nlookup) {
+        n->nlookup = 0;
+        for (int i = 0; i < n->nknames; i++)
+            free(n->knames[i]);
+        n->nknames = 0;
+        boxfs_node_put(vol, n);
+    } else {
+        n->nlookup -= nlookup;
+    }
+    boxfs_unlock(vol);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+    forget_one(M(req), ino, nlookup);
+    fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+    for (size_t i = 0; i < count; i++)
+        forget_one(M(req), forgets[i].ino, forgets[i].nlookup);
+    fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    boxfs_mount *m = M(req);
+    boxfs_caller c;
+    boxfs_res r;
+    struct stat hs;
+    int err = req_caller(m, req, &c);
+    (void)fi;
+    if (err) {
+        fuse_reply_err(req, err);
+        return;
+    }
+    err = boxfs_res_node(m->vol, NODE(m, ino), &r);
+    if (!err)
+        err = boxfs_op_stat(m->vol, &c, &r, 1, NULL, &hs, NULL);
+    boxfs_res_free(m->vol, &r);
+    if (err) {
+        reply_status(req, err);
+        return;
+    }
+    present(&hs);
+    fuse_reply_attr(req, &hs, ATTR_TIMEOUT);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                       struct fuse_file_info *fi)
+{
+    boxfs_mount *m = M(req);
+    boxfs *vol = m->vol;
+    boxfs_node *n = NODE(m, ino);
+    boxfs_caller c;
+    boxfs_setattr_args a = {0};
+    struct stat cur;
+    int err = req_caller(m, req, &c);
+    int has_size = !!(to_set & FUSE_SET_ATTR_SIZE);
+    if (err) {
+        fuse_reply_err(req, err);
+        return;
+    }
+    if ((err = boxfs_node_hoststat(vol, n, &cur))) {
+        reply_status(req, err);
+        return;
+    }
+    if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+        /* ownership is not part of the emulated volume; only no-op chowns pass */
+        if (((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != cur.st_uid) ||
+            ((to_set & FUSE_SET_ATTR_GID) && attr->st_gid != cur.st_gid)) {
+            boxfs_res r;
+            if (!boxfs_res_node(vol, n, &r))
+                boxfs_refuse(vol, &c, BOXFS_OP_SETATTR, BOXFS_ACCESS_WRITE_ATTR, r.path, 1,
+                             BOXFS_E_PERM);
+            boxfs_res_free(vol, &r);
+            fuse_reply_err(req, EPERM);
+            return;
+        }
+    }
+    if (to_set & FUSE_SET_ATTR_MODE) {
+        /* only the owner write bit (the read-only attribute) may change */
+        mode_t want = attr->st_mode & 07777, shown = cur.st_mode & 07777 & ~(mode_t)S_ISVTX;
+        int ro = !(want & S_IWUSR);
+        mode_t expect = ro ? shown & ~(mode_t)0222 : shown | S_IWUSR;
+        if (want != expect && want != shown) {
+            boxfs_res r;
+            if (!boxfs_res_node(vol, n, &r))
+                boxfs_refuse(vol, &c, BOXFS_OP_SETATTR, BOXFS_ACCESS_WRITE_ATTR, r.path, 1,
+                             BOXFS_E_PERM);
+            boxfs_res_free(vol, &r);
+            fuse_reply_err(req, EPERM);
+            return;
+        }
+        if (want != shown) {
+            a.mask |= BOXFS_SET_READONLY;
+            a.attributes = ro ? BOXFS_ATTR_READONLY : 0;
+        }
+    }
+    if (to_set & FUSE_SET_ATTR_ATIME) {
+        a.mask |= BOXFS_SET_ATIME;
+        a.atime = (to_set & FUSE_SET_ATTR_ATIME_NOW) ? (struct timespec){0, UTIME_NOW}
+                                                     : attr->st_atim;
+    }
+    if (to_set & FUSE_SET_ATTR_MTIME) {
+        a.mask |= BOXFS_SET_MTIME;
+        a.mtime = (to_set & FUSE_SET_ATTR_MTIME_NOW) ? (struct timespec){0, UTIME_NOW}
+                                                     : attr->st_mtim;
+    }
+    if (has_size && fi && fi->fh) {
+        /* ftruncate on an open file: through its handle */
+        boxfs_file *f = (boxfs_file *)(uintptr_t)fi->fh;
+        err = f->is_dir ? BOXFS_E_ISDIR : boxfs_set_size(f, &c, (uint64_t)attr->st_size);
+        has_size = 0;
+    }
+    if (!err && (has_size || a.mask)) {
+        boxfs_res r;
+        err = boxfs_res_node(vol, n, &r);
+        if (!err)
+            err = boxfs_op_setattr_res(vol, &c, &r, &a, has_size, (uint64_t)attr->st_size, 1);
+        boxfs_res_free(vol, &r);
+    }
+    if (!err)
+        err = boxfs_node_hoststat(vol, n, &cur);
+    if (err) {
+        reply_status(req, err);
+        return;
+    }
+    present(&cur);
+    fuse_reply_attr(req, &cur, ATTR_TIMEOUT);
+}
+
+/* Creating something: resolve (parent, name) or refuse the name. */
+static int child_res(boxfs_mount *m, const boxfs_caller *c, fuse_ino_t parent, const char *name,
+                     boxfs_op op, unsigned access, boxfs_res *r)
+{
+    int err = boxfs_res_child(m->vol, NODE(m, parent), name, r);
+    if (err)
+        boxfs_refuse(m->vol, c, op, access, r->path ? r->path : name, 1, err);
+    return err;
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+    boxfs_mount *m = M(req);
+    boxfs_caller c;
+    boxfs_res r;
+    boxfs_node *n = NULL;
+    struct stat hs;
+    int err = req_caller(m, req, &c);
+    (void)mode;
+    if (err) {
+        fuse_reply_err(req, err);
+        return;
+    }
+    err = child_res(m, &c, parent, name, BOXFS_OP_MKDIR, BOXFS_ACCESS_CREATE, &r);
+    if (!err)
+        err = boxfs_op_mkdir(m->vol, &c, &r, 1, &n);
+    boxfs_res_free(m->vol, &r);
+    if (!err && (err = boxfs_node_hoststat(m->vol, n, &hs))) {
+        boxfs_lock(m->vol);
+        boxfs_node_put(m->vol, n);
+        boxfs_unlock(m->vol);
+    }
+    if (err)
+        reply_status(req, err);
+    else
+        reply_entry(m, req, n, name, &hs, NULL);
+}
+
+static unsigned flags_access(int flags)
+{
+    int acc = flags & O_ACCMODE;
+    unsigned a = acc == O_WRONLY ? BOXFS_ACCESS_WRITE
+                 : acc == O_RDWR ? BOXFS_ACCESS_READ | BOXFS_ACCESS_WRITE
+                                 : BOXFS_ACCESS_READ;
+    if (flags & (O_APPEND | O_TRUNC))
+        a |= BOXFS_ACCESS_WRITE;
+    return a | BOXFS_ACCESS_READ_ATTR | BOXFS_ACCESS_WRITE_ATTR;
+}
+
+static void do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                      struct fuse_file_info *fi)
+{
+    boxfs_mount *m = M(req);
+    boxfs_caller c;
+    boxfs_res r;
+    boxfs_file *f = NULL;
+    struct stat hs;
+    unsigned info, disp;
+    int flags = fi ? fi->flags : O_WRONLY | O_CREAT | O_EXCL;
+    int err = req_caller(m, req, &c);
+    if (err) {
+        fuse_reply_err(req, err);
+        return;
+    }
+    disp = (flags & O_EXCL) ? BOXFS_CREATE : (flags & O_TRUNC) ? BOXFS_OVERWRITE_IF : BOXFS_OPEN_IF;
+    err = child_res(m, &c, parent, name, BOXFS_OP_OPEN, flags_access(flags), &r);
+    if (!err)
+        err = boxfs_op_open(m->vol, &c, &r, flags_access(flags), disp, BOXFS_NON_DIRECTORY_FILE,
+                            (mode & S_IWUSR) ? 0 : BOXFS_ATTR_READONLY, 1, &f, &info);
+    boxfs_res_free(m->vol, &r);
+    if (!err && (err = boxfs_node_hoststat(m->vol, f->node, &hs)))
+        boxfs_close(f);
+    if (err) {
+        reply_status(req, err);
+        return;
+    }
+    boxfs_lock(m->vol);
+    boxfs_node_ref(f->node); /* the entry's reference, besides the handle's */
+    boxfs_unlock(m->vol);
+    if (fi) {
+        fi->fh = (uint64_t)(uintptr_t)f;
+        fi->keep_cache = 0;
+        track_fh(m, f);
+        reply_entry(m, req, f->node, name, &hs, fi);
+    } else {
+        boxfs_node *n = f->node;
+        boxfs_close(f);
+        reply_entry(m, req, n, name, &hs, NULL);
+    }
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                      struct fuse_file_info *fi)
+{
+    do_create(req, parent, name, mode, fi);
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+    (void)rdev;
+    if (S_ISREG(mode)) {
+        do_create(req, parent, name, mode, NULL);
+    } else {
+        boxfs_mount *m = M(req);
+        boxfs_caller c;
+        boxfs_res r;
+        int err = req_caller(m, req, &c);
+        if (err) {
+            fuse_reply_err(req, err);
+            return;
+        }
+        err = child_res(m, &c, parent, name, BOXFS_OP_LINK, BOXFS_ACCESS_CREATE, &r);
+        if (!err)
+            err = boxfs_op_refuse_link(m->vol, &c, &r, 1);
+        boxfs_res_free(m->vol, &r);
+        reply_status(req, err);
+    }
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+    boxfs_mount *m = M(req);
+    boxfs_caller c;
+    boxfs_res r;
+    int err = req_caller(m, req, &c);
+    (void)link;
+    if (err) {
+        fuse_reply_err(req, err);
+        return;
+    }
+    err = child_res(m, &c, parent, name, BOXFS_OP_LINK, BOXFS_ACCESS_CREATE, &r);
+    if (!err)
+        err = boxfs_op_refuse_link(m->vol, &c, &r, 1);
+    boxfs_res_free(m->vol, &r);
+    reply_status(req, err);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+    (void)ino;
+    op_symlink(req, NULL, newparent, newname);
+}
+
+static void do_remove(fuse_req_t req, fuse_ino_t parent, const char *name, int kind)
+{
+    boxfs_mount *m = M(req);
+    boxfs_caller c;
+    boxfs_res r;
+    int err = req_caller(m, req, &c);
+    if (err) {
+        fuse_reply_err(req, err);
+        return;
+    }
+    err = child_res(m, &c, parent, name, BOXFS_OP_DELETE, BOXFS_ACCESS_DELETE, &r);
+    if (!err)
+        err = boxfs_op_delete(m->vol, &c, &r, kind, 1);
+    boxfs_res_free(m->vol, &r);
+    reply_status(req, err);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    do_remove(req, parent, name, BOXFS_DEL_FILE);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    do_remove(req, parent, name, BOXFS_DEL_DIR);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+                      const char *newname, unsigned int flags)
+{
+    boxfs_mount *m = M(req);
+    boxfs_caller c;
+    boxfs_res from, to;
+    int err = req_caller(m, req, &c);
+    if (err) {
+        fuse_reply_err(req, err);
+        return;
+    }
+    if (flags & ~(unsigned)RENAME_NOREPLACE) { /* RENAME_EXCHANGE, WHITEOUT */
+        fuse_reply_err(req, EINVAL);
+        return;
+    }
+    memset(&to, 0, sizeof to);
+    err = child_res(m, &c, parent, name, BOXFS_OP_RENAME, BOXFS_ACCESS_DELETE, &from);
+    if (!err)
+        err = child_res(m, &c, newparent, newname, BOXFS_OP_RENAME, BOXFS_ACCESS_DELETE, &to);
+    if (!err)
+        err = boxfs_op_rename(m->vol, &c, &from, &to, !(flags & RENAME_NOREPLACE), 1);
+    boxfs_res_free(m->vol, &from);
+    boxfs_res_free(m->vol, &to);
+    reply_status(req, err);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    boxfs_mount *m = M(req);
+    boxfs_caller c;
+    boxfs_res r;
+    boxfs_file *f = NULL;
+    unsigned info;
+    int err = req_caller(m, req, &c);
+    if (err) {
+        fuse_reply_err(req, err);
+        return;
+    }
+    err = boxfs_res_node(m->vol, NODE(m, ino), &r);
+    if (!err)
+        err = boxfs_op_open(m->vol, &c, &r, flags_access(fi->flags),
+                            (fi->flags & O_TRUNC) ? BOXFS_OVERWRITE : BOXFS_OPEN,
+                            BOXFS_NON_DIRECTORY_FILE, 0, 1, &f, &info);
+    boxfs_res_free(m->vol, &r);
+    if (err) {
+        reply_status(req, err);
+        return;
+    }
+    fi->fh = (uint64_t)(uintptr_t)f;
+    fi->keep_cache = 0; /* the page cache is dropped at each open */
+    track_fh(m, f);
+    if (fuse_reply_open(req, fi) == -ENOENT)
+        close_fh(m, f);
+}
+
+/* A per-thread read buffer, grown as needed and freed at thread exit. */
+static pthread_key_t rbuf_key;
+static pthread_once_t rbuf_once = PTHREAD_ONCE_INIT;
+typedef struct rbuf {
+    size_t cap;
+    char data[];
+} rbuf;
+
+static void rbuf_make_key(void)
+{
+    pthread_key_create(&rbuf_key, free);
+}
+
+static char *thread_buf(size_t size)
+{
+    rbuf *b;
+    pthread_once(&rbuf_once, rbuf_make_key);
+    b = pthread_getspecific(rbuf_key);
+    if (!b || b->cap < size) {
+        rbuf *nb = malloc(sizeof *nb + size);
+        if (!nb)
+            return NULL;
+        nb->cap = size;
+        free(b);
+        pthread_setspecific(rbuf_key, nb);
+        b = nb;
+    }
+    return b->data;
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                    struct fuse_file_info *fi)
+{
+    boxfs_mount *m = M(req);
+    boxfs_file *f = (boxfs_file *)(uintptr_t)fi->fh;
+    boxfs_caller c;
+    size_t got = 0;
+    char *buf;
+    int err = req_caller(m, req, &c);
+    (void)ino;
+    if (err) {
+        fuse_reply_err(req, err);
+        return;
+    }
+    if (off < 0) {
+        fuse_reply_err(req, EINVAL);
+        return;
+    }
+    buf = thread_buf(size);
+    if (!buf) {
+        fuse_reply_err(req, ENOMEM);
+        return;
+    }
+    err = boxfs_file_read_at(f, &c, buf, size, (uint64_t)off, &got);
+    if (err)
+        reply_status(req, err);
+    else
+        fuse_reply_buf(req, buf, got);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+                     struct fuse_file_info *fi)
+{
+    boxfs_mount *m = M(req);
+    boxfs_file *f = (boxfs_file *)(uintptr_t)fi->fh;
+    boxfs_caller c;
+    size_t put = 0;
+    int err = req_caller(m, req, &c);
+    (void)ino;
+    if (err) {
+        fuse_reply_err(req, err);
+        return;
+    }
+    if (off < 0) {
+        fuse_reply_err(req, EINVAL);
+        return;
+    }
+    err = boxfs_file_write_at(f, &c, buf, size, off, &put);
+    if (err && !put)
+        reply_status(req, err);
+    else
+        fuse_reply_write(req, put);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)ino;
+    close_fh(M(req), (boxfs_file *)(uintptr_t)fi->fh);
+    fuse_reply_err(req, 0);
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+    boxfs_mount *m = M(req);
+    boxfs_caller c;
+    int err = req_caller(m, req, &c);
+    (void)ino;
+    (void)datasync;
+    if (err) {
+        fuse_reply_err(req, err);
+        return;
+    }
+    reply_status(req, boxfs_file_sync((boxfs_file *)(uintptr_t)fi->fh, &c));
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    boxfs_mount *m = M(req);
+    boxfs_caller c;
+    boxfs_res r;
+    boxfs_file *f = NULL;
+    unsigned info;
+    int err = req_caller(m, req, &c);
+    if (err) {
+        fuse_reply_err(req, err);
+        return;
+    }
+    err = boxfs_res_node(m->vol, NODE(m, ino), &r);
+    if (!err)
+        err = boxfs_op_open(m->vol, &c, &r, BOXFS_ACCESS_LIST | BOXFS_ACCESS_READ_ATTR,
+                            BOXFS_OPEN, BOXFS_DIRECTORY_FILE, 0, 1, &f, &info);
+    boxfs_res_free(m->vol, &r);
+    if (err) {
+        reply_status(req, err);
+        return;
+    }
+    fi->fh = (uint64_t)(uintptr_t)f;
+    track_fh(m, f);
+    if (fuse_reply_open(req, fi) == -ENOENT)
+        close_fh(m, f);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                       struct fuse_file_info *fi)
+{
+    boxfs_mount *m = M(req);
+    boxfs_file *f = (boxfs_file *)(uintptr_t)fi->fh;
+    boxfs_caller c;
+    char *buf;
+    size_t pos = 0;
+    int err = req_caller(m, req, &c);
+    (void)ino;
+    if (err) {
+        fuse_reply_err(req, err);
+        return;
+    }
+    buf = thread_buf(size);
+    if (!buf) {
+        fuse_reply_err(req, ENOMEM);
+        return;
+    }
+    pthread_mutex_lock(&f->lock);
+    if (off == 0 || !f->snapped)
+        err = boxfs_file_snapshot(f, &c); /* rewinddir gives a fresh listing */
+    for (size_t i = (size_t)off; !err && i < f->nsnap + 2; i++) {
+        struct stat st;
+        const char *name;
+        size_t need;
+        memset(&st, 0, sizeof st);
+        if (i < 2) {
+            boxfs_node *d = f->node;
+            name = i == 0 ? "." : "..";
+            if (i == 1 && d->parent)
+                d = d->parent;
+            st.st_ino = (ino_t)d->ino; /* readdir(3) users skip d_ino 0 */
+            st.st_mode = S_IFDIR;
+        } else {
+            name = f->snap[i - 2].name;
+            st.st_ino = (ino_t)f->snap[i - 2].ino;
+            st.st_mode = f->snap[i - 2].type == BOXFS_DT_DIR ? S_IFDIR : S_IFREG;
+        }
+        need = fuse_add_direntry(req, buf + pos, size - pos, name, &st, (off_t)(i + 1));
+        if (need > size - pos)
+            break;
+        pos += need;
+    }
+    pthread_mutex_unlock(&f->lock);
+    if (err)
+        reply_status(req, err);
+    else
+        fuse_reply_buf(req, buf, pos);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)ino;
+    close_fh(M(req), (boxfs_file *)(uintptr_t)fi->fh);
+    fuse_reply_err(req, 0);
+}
+
+static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+    op_fsync(req, ino, datasync, fi);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+    struct statvfs sv;
+    (void)ino;
+    if (fstatvfs(M(req)->vol->rootfd, &sv)) {
+        fuse_reply_err(req, errno);
+        return;
+    }
+    sv.f_namemax = BOXFS_NAME_BYTES;
+    fuse_reply_statfs(req, &sv);
+}
+
+static const struct fuse_lowlevel_ops boxfs_ll_ops = {
+    .init = op_init,
+    .lookup = op_lookup,
+    .forget = op_forget,
+    .forget_multi = op_forget_multi,
+    .getattr = op_getattr,
+    .setattr = op_setattr,
+    .mknod = op_mknod,
+    .mkdir = op_mkdir,
+    .unlink = op_unlink,
+    .rmdir = op_rmdir,
+    .symlink = op_symlink,
+    .link = op_link,
+    .rename = op_rename,
+    .open = op_open,
+    .read = op_read,
+    .write = op_write,
+    .release = op_release,
+    .fsync = op_fsync,
+    .opendir = op_opendir,
+    .readdir = op_readdir,
+    .releasedir = op_releasedir,
+    .fsyncdir = op_fsyncdir,
+    .statfs = op_statfs,
+    .create = op_create,
+    /* no .flush: the kernel stops sending FLUSH after the first ENOSYS,
+     * which saves a round trip per close(); data reaches the host at each
+     * WRITE, so there is nothing to flush */
+};
+
+/* ---- mounting ---- */
+
+int boxfs_fuse_available(void)
+{
+    if (access("/dev/fuse", R_OK | W_OK))
+        return errno == ENOENT ? BOXFS_E_NODEV : boxfs_from_errno(errno);
+    return 0;
+}
+
+/* Run fusermount3 with args; 0 on exit status 0. */
+static int run_fusermount(const char *const *argv)
+{
+    pid_t pid;
+    int st;
+    if (posix_spawnp(&pid, "fusermount3", NULL, NULL, (char *const *)argv, environ))
+        return BOXFS_E_NODEV;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return BOXFS_E_IO;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : BOXFS_E_BUSY;
+}
+
+int boxfs_mount_cleanup_stale(const char *path)
+{
+    struct stat st;
+    if (!path)
+        return BOXFS_E_INVAL;
+    if (!stat(path, &st) || errno != ENOTCONN)
+        return 0;
+    PB_DEBUG(PB_CH_FUSE, "fuse: detaching stale mount at '%s'", path);
+    if (geteuid() == 0) {
+        if (umount2(path, MNT_DETACH))
+            return boxfs_from_errno(errno);
+    } else {
+        const char *argv[] = {"fusermount3", "-u", "-z", "-q", path, NULL};
+        int err = run_fusermount(argv);
+        if (err)
+            return err;
+    }
+    return 1;
+}
+
+static void *loop_main(void *arg)
+{
+    boxfs_mount *m = arg;
+    struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+    int r;
+    if (cfg) {
+        fuse_loop_cfg_set_max_threads(cfg, m->opts.max_threads ? m->opts.max_threads : 8);
+        fuse_loop_cfg_set_idle_threads(cfg, 4);
+        fuse_loop_cfg_set_clone_fd(cfg, 0);
+    }
+    r = cfg ? fuse_session_loop_mt(m->se, cfg) : -ENOMEM;
+    if (cfg)
+        fuse_loop_cfg_destroy(cfg);
+    pthread_mutex_lock(&m->mlock);
+    m->loop_result = r;
+    m->ended = 1;
+    pthread_cond_broadcast(&m->mcond);
+    pthread_mutex_unlock(&m->mlock);
+    if (write(m->endpipe[1], "x", 1) < 0) {
+        /* the pipe has room for this one byte; nothing else to do */
+    }
+    PB_DEBUG(PB_CH_FUSE, "fuse: loop for '%s' ended (%d)", m->mountpoint, r);
+    return NULL;
+}
+
+/* Is path the root of a mount (its device differs from its parent's)? */
+static int is_mountpoint(const char *path)
+{
+    struct stat a, b;
+    char *parent;
+    int r = 0;
+    if (stat(path, &a) || asprintf(&parent, "%s/..", path) < 0)
+        return 0;
+    if (!stat(parent, &b))
+        r = a.st_dev != b.st_dev || a.st_ino == b.st_ino;
+    free(parent);
+    return r;
+}
+
+/* Unmount the kernel side; the loop ends when the connection goes. */
+static int kernel_unmount(boxfs_mount *m)
+{
+    struct stat st;
+    if (stat(m->mountpoint, &st) && errno == ENOTCONN)
+        return boxfs_mount_cleanup_stale(m->mountpoint) < 0 ? BOXFS_E_IO : 0;
+    if (geteuid() == 0) {
+        if (!umount2(m->mountpoint, 0))
+            return 0;
+        if (errno == EINVAL) /* not mounted (any more) */
+            return 0;
+        /* busy: abort the connection (open files get errors), then detach */
+        umount2(m->mountpoint, MNT_FORCE);
+        if (!umount2(m->mountpoint, MNT_DETACH) || errno == EINVAL)
+            return 0;
+        return boxfs_from_errno(errno);
+    } else {
+        const char *plain[] = {"fusermount3", "-u", "-q", m->mountpoint, NULL};
+        const char *lazy[] = {"fusermount3", "-u", "-z", "-q", m->mountpoint, NULL};
+        if (!run_fusermount(plain))
+            return 0;
+        return run_fusermount(lazy);
+    }
+}
+
+static void mount_free(boxfs_mount *m)
+{
+    if (m->se)
+        fuse_session_destroy(m->se);
+    if (m->endpipe[0] >= 0)
+        close(m->endpipe[0]);
+    if (m->endpipe[1] >= 0)
+        close(m->endpipe[1]);
+    while (m->qhead) {
+        inval_item *it = m->qhead;
+        m->qhead = it->next;
+        free(it);
+    }
+    pthread_mutex_destroy(&m->mlock);
+    pthread_cond_destroy(&m->mcond);
+    pthread_mutex_destroy(&m->qlock);
+    pthread_cond_destroy(&m->qcond);
+    pthread_mutex_destroy(&m->plock);
+    free(m->mountpoint);
+    free(m);
+}
+
+/* Drop everything the kernel held (after the session ended). */
+static void release_kernel_refs(boxfs_mount *m)
+{
+    boxfs *vol = m->vol;
+    boxfs_node **held = NULL;
+    size_t n = 0, cap = 0;
+    /* handles the kernel never released */
+    for (;;) {
+        boxfs_file *f;
+        boxfs_lock(vol);
+        f = m->fh_head;
+        if (f) {
+            m->fh_head = f->onext;
+            if (m->fh_head)
+                m->fh_head->oprev = NULL;
+        }
+        boxfs_unlock(vol);
+        if (!f)
+            break;
+        boxfs_close(f);
+    }
+    boxfs_lock(vol);
+    vol->mounted = 0;
+    memset(&vol->inval, 0, sizeof vol->inval);
+    for (boxfs_node *x = vol->all_head; x; x = x->all_next) {
+        if (!x->nlookup)
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            boxfs_node **t = realloc(held, nc * sizeof *t);
+            if (!t)
+                break; /* the rest is freed with the volume */
+            held = t;
+            cap = nc;
+        }
+        held[n++] = x;
+    }
+    for (size_t i = 0; i < n; i++) {
+        boxfs_node *x = held[i];
+        x->nlookup = 0;
+        for (int k = 0; k < x->nknames; k++)
+            free(x->knames[k]);
+        x->nknames = 0;
+        boxfs_node_put(vol, x);
+    }
+    boxfs_unlock(vol);
+    free(held);
+}
+
+int boxfs_mount_start(boxfs *vol, const char *mountpoint, const boxfs_mount_opts *opts,
+                      boxfs_mount **out)
+{
+    boxfs_mount *m;
+    struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+    struct stat st;
+    int err;
+    if (!vol || !mountpoint || !*mountpoint || !out)
+        return BOXFS_E_INVAL;
+    if ((err = boxfs_fuse_available()))
+        return err;
+    if (vol->mounted)
+        return BOXFS_E_BUSY; /* one mount per volume: node ids are per session */
+    if ((err = boxfs_mount_cleanup_stale(mountpoint)) < 0)
+        return err;
+    if (stat(mountpoint, &st))
+        return boxfs_from_errno(errno);
+    if (!S_ISDIR(st.st_mode))
+        return BOXFS_E_NOTDIR;
+    if (is_mountpoint(mountpoint))
+        return BOXFS_E_BUSY;
+    m = calloc(1, sizeof *m);
+    if (!m)
+        return BOXFS_E_NOMEM;
+    m->vol = vol;
+    m->endpipe[0] = m->endpipe[1] = -1;
+    pthread_mutex_init(&m->mlock, NULL);
+    pthread_cond_init(&m->mcond, NULL);
+    pthread_mutex_init(&m->qlock, NULL);
+    pthread_cond_init(&m->qcond, NULL);
+    pthread_mutex_init(&m->plock, NULL);
+    if (opts)
+        m->opts = *opts;
+    m->mountpoint = strdup(mountpoint);
+    if (!m->mountpoint || pipe2(m->endpipe, O_CLOEXEC)) {
+        err = BOXFS_E_NOMEM;
+        goto fail;
+    }
+    if (fuse_opt_add_arg(&args, "pnpbox") || fuse_opt_add_arg(&args, "-o") ||
+        fuse_opt_add_arg(&args, m->opts.allow_other
+                                    ? "fsname=pnpbox,subtype=pnpbox,allow_other,default_permissions"
+                                    : "fsname=pnpbox,subtype=pnpbox") ||
+        (m->opts.fuse_debug && fuse_opt_add_arg(&args, "-d"))) {
+        err = BOXFS_E_NOMEM;
+        goto fail_args;
+    }
+    m->se = fuse_session_new(&args, &boxfs_ll_ops, sizeof boxfs_ll_ops, m);
+    fuse_opt_free_args(&args);
+    if (!m->se) {
+        err = BOXFS_E_NOMEM;
+        goto fail;
+    }
+    if (fuse_session_mount(m->se, mountpoint)) {
+        err = BOXFS_E_IO;
+        goto fail;
+    }
+    boxfs_lock(vol);
+    vol->inval.entry = inval_entry_cb;
+    vol->inval.inode = inval_inode_cb;
+    vol->inval.ctx = m;
+    __atomic_store_n(&vol->mounted, 1, __ATOMIC_RELEASE);
+    boxfs_unlock(vol);
+    if (pthread_create(&m->notify_thread, NULL, notify_main, m)) {
+        err = BOXFS_E_NOMEM;
+        goto fail_mounted;
+    }
+    m->notify_started = 1;
+    if (pthread_create(&m->loop_thread, NULL, loop_main, m)) {
+        err = BOXFS_E_NOMEM;
+        goto fail_mounted;
+    }
+    m->loop_started = 1;
+    /* ready once INIT is answered (or the loop ended) */
+    {
+        struct timespec dl;
+        clock_gettime(CLOCK_REALTIME, &dl);
+        dl.tv_sec += 30;
+        pthread_mutex_lock(&m->mlock);
+        while (!m->ready && !m->ended)
+            if (pthread_cond_timedwait(&m->mcond, &m->mlock, &dl))
+                break;
+        err = m->ready ? 0 : BOXFS_E_IO;
+        pthread_mutex_unlock(&m->mlock);
+    }
+    if (err)
+        goto fail_mounted;
+    PB_DEBUG(PB_CH_FUSE, "fuse: '%s' mounted at '%s'", vol->dir, mountpoint);
+    *out = m;
+    return 0;
+fail_args:
+    fuse_opt_free_args(&args);
+    goto fail;
+fail_mounted:
+    fuse_session_exit(m->se);
+    kernel_unmount(m);
+    if (m->loop_started)
+        pthread_join(m->loop_thread, NULL);
+    fuse_session_unmount(m->se);
+    pthread_mutex_lock(&m->qlock);
+    m->qstop = 1;
+    pthread_cond_broadcast(&m->qcond);
+    pthread_mutex_unlock(&m->qlock);
+    if (m->notify_started)
+        pthread_join(m->notify_thread, NULL);
+    release_kernel_refs(m);
+fail:
+    mount_free(m);
+    return err;
+}
+
+int boxfs_mount_fd(const boxfs_mount *m)
+{
+    return m ? m->endpipe[0] : -1;
+}
+
+int boxfs_mount_ended(const boxfs_mount *m)
+{
+    int e;
+    if (!m)
+        return 1;
+    pthread_mutex_lock((pthread_mutex_t *)&m->mlock);
+    e = m->ended;
+    pthread_mutex_unlock((pthread_mutex_t *)&m->mlock);
+    return e;
+}
+
+int boxfs_mount_stop(boxfs_mount *m)
+{
+    int err = 0;
+    if (!m)
+        return 0;
+    fuse_session_exit(m->se);
+    if (!boxfs_mount_ended(m))
+        err = kernel_unmount(m);
+    pthread_join(m->loop_thread, NULL);
+    fuse_session_unmount(m->se);
+    pthread_mutex_lock(&m->qlock);
+    m->qstop = 1;
+    pthread_cond_broadcast(&m->qcond);
+    pthread_mutex_unlock(&m->qlock);
+    pthread_join(m->notify_thread, NULL);
+    release_kernel_refs(m);
+    PB_DEBUG(PB_CH_FUSE, "fuse: '%s' unmounted", m->mountpoint);
+    mount_free(m);
+    return err;
+}
