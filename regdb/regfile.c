@@ -56,6 +56,9 @@
  *     target); intermediate components follow links, as every open does.
  *     Creating a non-volatile key under a volatile one fails, as
  *     RegCreateKeyEx does.
+ *     The path ends at the last ']' of the line (key names may hold ']'),
+ *     and only blanks may follow it; empty components are an error, one
+ *     trailing '\' is ignored.
  *   - "[-path]": delete the key and its subtree (a link key itself, not its
  *     target); a missing key is not an error (regedit's behaviour).
  *   - the roots of regfile.h, long names only (HKEY_LOCAL_MACHINE ...), as
@@ -1046,6 +1049,8 @@ static int import_lines(imp *im)
         case '@': rc = do_value(im, i); break;
         default: rc = fail_tok(im, i, "unexpected text (expected '[key]', a value or ';'):", 0); break;
         }
+        if (rc < 0 && !im->msg[0]) /* out of memory while parsing: still name the line */
+            fail_line(im, line_at(im, i), rc, "%s", regdb_strerror(rc));
         if (rc < 0)
             return rc;
     }
@@ -1080,6 +1085,8 @@ int regdb_import(regdb *db, const void *data, size_t len, regdb_import_result *r
 done:
     if (rc < 0 && im.msg[0])
         regdb__set_err(db, "%s", im.msg);
+    else if (rc == REGDB_E_NOMEM)
+        regdb__set_err(db, "cannot import: out of memory");
     if (result) {
         if (rc == 0)
             *result = im.res;
