@@ -1,0 +1,342 @@
+/*
+ * emu.h: the spine of the emulated machine, shared by every emu/ module.
+ *
+ * DESIGN.md "The spine": every mock call runs as a component; every
+ * HANDLE, HKEY and file handle records its object, granted access and
+ * provenance (origin API + selector, owner component, scope); every access
+ * becomes an audit event that the isolation rules judge.  This header
+ * declares those pieces and the machine that owns them.  It uses plain C
+ * types (and <guiddef.h>) so both the kernel-mode and the user-mode API
+ * files can include it next to their own WDK/SDK headers.
+ *
+ * Locking: one recursive mutex per machine (emu_lock/emu_unlock).  Every
+ * mock API entry point takes it; FUSE threads take it in the policy
+ * callback.  Driver callbacks run with it held, which is why it recurses.
+ */
+#ifndef EMU_EMU_H
+#define EMU_EMU_H
+
+#include "fs/boxfs.h"
+#include "pnpbox/pnpbox.h"
+#include "regdb/regdb.h"
+
+#include <guiddef.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef int32_t emu_status; /* an NTSTATUS */
+
+/* ---------------------------------------------------------------- status (status.c) */
+
+/* The one table that translates lower-layer codes to Windows statuses. */
+emu_status emu_status_from_regdb(int err);
+emu_status emu_status_from_boxfs(int err);
+/* RtlNtStatusToDosError for the statuses pnpbox returns. */
+uint32_t emu_win32_from_status(emu_status st);
+/* "STATUS_ACCESS_DENIED" (or "0xC0000022" when unknown); static storage. */
+const char *emu_status_name(emu_status st);
+
+/* ---------------------------------------------------------------- components (component.c) */
+
+struct pnpbox_component {
+    pnpbox_machine *m;
+    int id;
+    pnpbox_component_kind kind;
+    char *name;           /* UTF-8 (service name for drivers and services) */
+    uint16_t *wname;      /* the same in UTF-16, NUL-terminated */
+    size_t wname_len;
+    /* Interface classes this component registered arrival notifications for
+     * (IFACE-NO-NOTIFICATION). */
+    GUID *notify_classes;
+    int nnotify, notify_cap;
+    int notify_all; /* registered for all interface classes */
+    /* The directory the component's image runs from (volume path, owned), for
+     * user-mode components finding their own files (GetModuleFileNameW). */
+    char *image_dir;
+    /* Pool accounting (ExAllocatePool*), for the leak report. */
+    uint64_t pool_allocs, pool_frees, pool_bytes_live;
+};
+
+/* The component the calling thread runs as (never NULL once a machine exists). */
+pnpbox_component *emu_comp(void);
+pnpbox_component *emu_comp_find(pnpbox_machine *m, pnpbox_component_kind kind, const char *name);
+/* Case-insensitive compare of a component's name with a UTF-16 service name. */
+int emu_comp_is(const pnpbox_component *c, const uint16_t *svc, size_t n);
+/* The component bound to a host process (FUSE callers), or the external one. */
+pnpbox_component *emu_comp_for_pid(pnpbox_machine *m, int tgid);
+int emu_comp_note_notify(pnpbox_component *c, const GUID *cls); /* NULL: all classes */
+int emu_comp_has_notify(const pnpbox_component *c, const GUID *cls);
+
+/* ---------------------------------------------------------------- provenance */
+
+/* What a handle legitimately grants (DESIGN.md "scope"). */
+typedef enum emu_scope_kind {
+    EMU_SCOPE_NONE = 0,
+    EMU_SCOPE_DEVICE_HW,       /* Enum\...\<instance>\Device Parameters */
+    EMU_SCOPE_DEVICE_SW,       /* Control\Class\{guid}\NNNN */
+    EMU_SCOPE_IFACE,           /* DeviceClasses\...\#ref\Device Parameters */
+    EMU_SCOPE_SVC_PARAMETERS,  /* Services\<svc>\Parameters (read-only) */
+    EMU_SCOPE_SVC_STATE,       /* Services\<svc>\State */
+    EMU_SCOPE_SVC_SHARED,      /* Services\<svc>\SharedState */
+    EMU_SCOPE_DRIVER_IMAGE,    /* the driver's store folder (read-only) */
+    EMU_SCOPE_DRIVER_DATA,     /* \SystemRoot\ServiceState\<svc>\Data */
+    EMU_SCOPE_DRIVER_SHARED,   /* \SystemRoot\ServiceState\<svc>\SharedData */
+    EMU_SCOPE_DEVICE_DATA,     /* \SystemRoot\System32\DriverState\Devices\<dir>\Data */
+    EMU_SCOPE_DRIVERDATA,      /* \DriverData (kernel) / %DriverData% (user) */
+    EMU_SCOPE_PROGRAMDATA,     /* %ProgramData% */
+    EMU_SCOPE_TEMP,            /* %TEMP% */
+} emu_scope_kind;
+
+typedef struct emu_prov {
+    const char *api;          /* origin API (static string), "absolute", or NULL for none */
+    const char *sel;          /* selector name (static string) or NULL */
+    int approved;             /* produced by (or opened relative to) an approved API */
+    int laundered;            /* opened by a path read back through ZwQueryKey(KeyNameInformation) */
+    pnpbox_component *owner;  /* the component that opened it */
+    pnpbox_component *scope_owner; /* whose state the scope is (may differ: cross-component) */
+    emu_scope_kind scope;
+    regdb_key scope_key;      /* registry: root of the granted subtree */
+    char *scope_path;         /* files: volume path of the granted directory (owned) */
+} emu_prov;
+
+/* "IoOpenDriverRegistryKey/DriverRegKeyParameters", "absolute" ... ; static ring buffer. */
+const char *emu_prov_origin(const emu_prov *p);
+void emu_prov_copy(emu_prov *dst, const emu_prov *src); /* deep copy (scope_path) */
+void emu_prov_free(emu_prov *p);
+
+/* ---------------------------------------------------------------- handles (handles.c) */
+
+typedef enum emu_htype {
+    EMU_H_KEY = 1,
+    EMU_H_FILE,
+    EMU_H_EVENT,
+    EMU_H_SCM,
+    EMU_H_SERVICE,
+    EMU_H_SERVICE_STATUS,
+    EMU_H_NOTIFY,
+    EMU_H_FIND,
+    EMU_H_OTHER,
+} emu_htype;
+
+typedef struct emu_handle emu_handle;
+struct emu_handle {
+    emu_htype type;
+    uint32_t access;   /* granted access mask */
+    emu_prov prov;
+    regdb_key key;     /* EMU_H_KEY */
+    boxfs_file *file;  /* EMU_H_FILE */
+    void *obj;         /* other types: owned through close_fn */
+    void (*close_fn)(pnpbox_machine *m, emu_handle *h);
+    char *path;        /* display path: registry NT path, or file Win32 path (owned) */
+    unsigned flags;    /* EMU_HF_* */
+    uint64_t pos;      /* file position for handles without FILE_SYNCHRONOUS_IO_* */
+};
+
+enum {
+    EMU_HF_KERNEL = 0x1,      /* a kernel handle (OBJ_KERNEL_HANDLE) */
+    EMU_HF_SYNC_IO = 0x2,     /* FILE_SYNCHRONOUS_IO_(NON)ALERT: the file keeps a position */
+    EMU_HF_USER = 0x4,        /* a user-mode handle (HKEY, HANDLE from CreateFileW) */
+    EMU_HF_PREDEFINED = 0x8,  /* a predefined HKEY: never closed */
+};
+
+/* Add a handle (the table takes ownership of prov.scope_path, path, obj).
+ * Returns the handle value (multiples of 4, never NULL), or NULL when out of memory. */
+void *emu_handle_new(pnpbox_machine *m, const emu_handle *h);
+/* The entry behind a handle value, or NULL when invalid or of another type (type 0 = any). */
+emu_handle *emu_handle_get(pnpbox_machine *m, void *h, emu_htype type);
+/* Close: runs close_fn / boxfs_close; 0, or an NTSTATUS error for an invalid handle. */
+emu_status emu_handle_close(pnpbox_machine *m, void *h);
+size_t emu_handle_count(pnpbox_machine *m, emu_htype type);
+
+/* ---------------------------------------------------------------- audit and rules (audit.c, rules.c) */
+
+typedef enum emu_acc_kind {
+    EMU_ACC_REG = 1,   /* a registry key or value */
+    EMU_ACC_FILE,      /* a file or directory */
+    EMU_ACC_IFACE,     /* a device-interface lookup */
+    EMU_ACC_QI,        /* an IRP_MN_QUERY_INTERFACE answer */
+    EMU_ACC_OTHER,
+} emu_acc_kind;
+
+typedef enum emu_op {
+    EMU_OP_OPEN = 1,
+    EMU_OP_CREATE,
+    EMU_OP_QUERY,      /* read a value / key information */
+    EMU_OP_SET,        /* write a value */
+    EMU_OP_DELETE,     /* delete a key, value or file */
+    EMU_OP_ENUM,       /* enumerate subkeys / values / a directory */
+    EMU_OP_READ,       /* read file data */
+    EMU_OP_WRITE,      /* write file data */
+    EMU_OP_RENAME,
+    EMU_OP_NOTIFY,     /* change notification */
+    EMU_OP_LOOKUP,     /* interface list lookup */
+    EMU_OP_ANSWER,     /* QUERY_INTERFACE answer */
+} emu_op;
+
+/* What a mock API is about to do; rules judge it before the access. */
+typedef struct emu_access {
+    const char *api;          /* "ZwOpenKey" */
+    emu_acc_kind kind;
+    emu_op op;
+    const emu_prov *prov;     /* provenance of the handle used (or produced); NULL = absolute */
+    int absolute;             /* named by an absolute path */
+    regdb_key key;            /* registry: the target key when it exists */
+    const char *path;         /* registry: canonical NT path (\REGISTRY\MACHINE\SYSTEM\ControlSet001\...);
+                                 files: volume path (\Windows\...) */
+    const char *value;        /* registry value name (UTF-8) or NULL */
+    uint32_t access;          /* desired access */
+    int write;                /* changes state */
+    int creates;              /* may create the object */
+    pnpbox_component *comp;   /* the caller (NULL: the current component) */
+    const GUID *iface_class;  /* EMU_ACC_IFACE */
+    const char *detail;       /* EMU_ACC_QI: what broke the contract; free text otherwise */
+    void *caller;             /* return address in the calling (driver) code, or NULL */
+    const char *via;          /* "fuse" for FUSE requests, else NULL */
+} emu_access;
+
+#define EMU_MAX_FINDINGS 8
+
+typedef pnpbox_rule emu_rule;
+
+typedef struct emu_verdict {
+    int n;
+    const emu_rule *rules[EMU_MAX_FINDINGS];
+    int suppressed[EMU_MAX_FINDINGS];
+    int deny;              /* the caller must refuse the access (enforce mode) */
+    pnpbox_outcome outcome;
+} emu_verdict;
+
+/* Judge an access (rules.c).  In fail-fast mode a finding stops the test
+ * through the fail-fast handler.  Never fails: an access that breaks no
+ * rule gives an empty verdict. */
+void emu_judge(pnpbox_machine *m, const emu_access *a, emu_verdict *v);
+/* Record the access with its final status (audit.c). */
+void emu_record(pnpbox_machine *m, const emu_access *a, const emu_verdict *v, emu_status status);
+/* Both, for accesses recorded after the fact. */
+void emu_judge_record(pnpbox_machine *m, const emu_access *a, emu_status status);
+
+/* The fail-fast handler: prints the finding and the explanation, then
+ * aborts (the Criterion harness installs one that fails the test). */
+typedef void (*emu_failfast_fn)(pnpbox_machine *m, const emu_access *a, const emu_rule *r, void *ctx);
+void emu_set_failfast(pnpbox_machine *m, emu_failfast_fn fn, void *ctx);
+
+struct emu_baseline;
+void emu_baseline_free(struct emu_baseline *b);
+/* The justification of the baseline entry suppressing r for c at path, or NULL. */
+const char *emu_baseline_justification(pnpbox_machine *m, const emu_rule *r, const pnpbox_component *c,
+                                       const char *path);
+
+/* Driver debug output. */
+void emu_log(pnpbox_machine *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void emu_vlog(pnpbox_machine *m, const char *fmt, va_list ap);
+
+/* ---------------------------------------------------------------- object namespace (objns.c) */
+
+/* The NT device name of C: (what \??\C: links to). */
+#define EMU_SYSTEM_VOLUME_DEVICE "\\Device\\HarddiskVolume3"
+
+typedef enum emu_ns_kind {
+    EMU_NS_REGISTRY = 1, /* \Registry\... */
+    EMU_NS_VOLUME,       /* a path on C: */
+} emu_ns_kind;
+
+typedef struct emu_ns_path {
+    emu_ns_kind kind;
+    char *vpath;         /* EMU_NS_VOLUME: "\Windows\..." (UTF-8, owned) */
+    int via_driverdata;  /* reached through the \DriverData symbolic link */
+    int via_systemroot;  /* reached through \SystemRoot */
+} emu_ns_path;
+
+/*
+ * Resolve an absolute NT object name (counted UTF-16).  Registry names are
+ * returned as EMU_NS_REGISTRY (the caller resolves them in regdb); \??\C:,
+ * \DosDevices\C:, \GLOBAL??\C:, \SystemRoot, \DriverData and the volume's
+ * \Device\HarddiskVolumeN map to EMU_NS_VOLUME.  Errors are NTSTATUS:
+ * OBJECT_NAME_INVALID (not absolute, bad drive), OBJECT_PATH_NOT_FOUND
+ * (an unknown object directory), OBJECT_NAME_NOT_FOUND.
+ */
+emu_status emu_ns_resolve(const uint16_t *name, size_t n, emu_ns_path *out);
+void emu_ns_free(emu_ns_path *p);
+
+/*
+ * A Win32 path (C:\..., \\?\C:\..., %-free, relative to the current
+ * directory C:\Windows\System32) to a volume path.  Win32 rules apply
+ * (except after \\?\): '/' is a separator, "." and ".." are folded,
+ * trailing dots and spaces of each component are stripped.  Errors are
+ * Win32 codes: ERROR_PATH_NOT_FOUND (another drive, UNC), ERROR_INVALID_NAME.
+ */
+uint32_t emu_win32_to_vpath(const uint16_t *path, size_t n, char **vpath);
+
+/* "C:" + vpath, for display; malloc'd. */
+char *emu_vpath_to_win32(const char *vpath);
+
+/* ---------------------------------------------------------------- the machine (machine.c) */
+
+typedef struct emu_pnp emu_pnp; /* the PnP manager's state (pnp.c) */
+
+typedef struct emu_event_store {
+    pnpbox_event *ev;
+    size_t n, cap;
+    char **logs;
+    size_t nlogs, logs_cap;
+    uint64_t next_seq;
+} emu_event_store;
+
+void emu_audit_free(emu_event_store *st);
+
+struct pnpbox_machine {
+    pthread_mutex_t lock;
+    regdb *reg;
+    boxfs *vol;
+    char *dir;          /* machine directory, or NULL (embedded) */
+    char *voldir;       /* backing directory of C:\ */
+    int embedded;       /* the volume is a temporary directory, removed on free */
+    pnpbox_mode mode;
+    uint16_t langid;
+    char *target;
+    char *inf_path;
+    char errmsg[512];
+
+    pnpbox_component **comps;
+    int ncomps, comps_cap;
+    pnpbox_component *harness, *installer, *external;
+    struct { int pid; pnpbox_component *c; } *pidmap;
+    int npid, pid_cap;
+
+    emu_handle **handles; /* slot i is handle value (i + 1) * 4; NULL = free */
+    int *hfree;
+    int nhandles, handles_cap, nfree, free_cap;
+
+    emu_event_store audit;
+    emu_failfast_fn failfast;
+    void *failfast_ctx;
+    struct emu_baseline *baseline; /* suppressions (rules.c) */
+
+    emu_pnp *pnp;
+    regdb_key ccs;      /* \REGISTRY\MACHINE\SYSTEM\ControlSet001 */
+    char **stale_dirs;  /* store folders of superseded packages (UPDATE-STALE-PATH) */
+    int nstale;
+};
+
+void emu_lock(pnpbox_machine *m);
+void emu_unlock(pnpbox_machine *m);
+/* The current machine, creating the embedded default on first use. */
+pnpbox_machine *emu_machine(void);
+void emu_set_error(pnpbox_machine *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Build (once per process) the template registry snapshot (template.c). */
+int emu_template_snapshot(const regdb_snapshot **out);
+/* (Re)create the volatile parts of a machine's registry: the
+ * CurrentControlSet link and HARDWARE (template.c; also after reboot). */
+int emu_template_volatile(regdb *reg);
+
+/* Registry helpers on the machine (regutil.c): UTF-8 paths relative to
+ * \REGISTRY\MACHINE\SYSTEM\ControlSet001 ("Services\foo"). */
+int emu_ccs_open(pnpbox_machine *m, const char *rel, regdb_key *out);
+int emu_ccs_create(pnpbox_machine *m, const char *rel, unsigned options, regdb_key *out);
+/* The registry NT path of a key as UTF-8 (\REGISTRY\MACHINE\...); malloc'd. */
+char *emu_key_path_u8(pnpbox_machine *m, regdb_key k);
+
+#endif

@@ -1,0 +1,415 @@
+/*
+ * test_spine.c: the machine and its spine: template contents, fresh and
+ * directory machines, components, handles, the object namespace, Win32
+ * path rules, judging accesses and baselines.
+ */
+#include "emu/emu.h"
+#include "base/pb_utf16.h"
+#include "tests/support/tsupport.h"
+
+#include <criterion/criterion.h>
+#include <ntstatus.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <winerror.h>
+
+static pnpbox_machine *m;
+
+static void setup(void) { cr_assert_eq(pnpbox_machine_new(NULL, &m), 0, "%s", pnpbox_errmsg(NULL)); }
+static void teardown(void) { pnpbox_machine_free(m); }
+
+TestSuite(emu_spine, .init = setup, .fini = teardown);
+
+static char *sz_of(const char *path, const char *name)
+{
+    regdb_key k;
+    if (regdb_open_key_u8(m->reg, 0, path, &k) < 0)
+        return NULL;
+    uint16_t *w = pb_wcs_from_utf8(name), *s = NULL;
+    size_t n;
+    int rc = regdb_get_sz(m->reg, k, w, &s, &n);
+    free(w);
+    if (rc < 0)
+        return NULL;
+    char *u = pb_utf8_from_wcs(s, n);
+    free(s);
+    return u;
+}
+
+Test(emu_spine, fresh_machine_has_the_template)
+{
+    cr_assert_eq(pnpbox_current(), m);
+    regdb_key a, b;
+    cr_assert_eq(regdb_open_key_u8(m->reg, 0, "\\Registry\\Machine\\SYSTEM\\CurrentControlSet\\Services", &a), 0);
+    cr_assert_eq(regdb_open_key_u8(m->reg, 0, "\\Registry\\Machine\\SYSTEM\\ControlSet001\\Services", &b), 0);
+    cr_assert_eq(a, b, "CurrentControlSet links to ControlSet001");
+    char *v = sz_of("\\Registry\\Machine\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment",
+                    "DriverData");
+    cr_assert_str_eq(v, "C:\\Windows\\System32\\Drivers\\DriverData");
+    free(v);
+    v = sz_of("\\Registry\\Machine\\SYSTEM\\CurrentControlSet\\Control\\Class\\{4d36e97d-e325-11ce-bfc1-08002be10318}",
+              "Class");
+    cr_assert_str_eq(v, "System");
+    free(v);
+    v = sz_of("\\Registry\\Machine\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion", "CurrentBuild");
+    cr_assert_str_eq(v, "26100");
+    free(v);
+    cr_assert_eq(regdb_open_key_u8(m->reg, 0, "\\Registry\\Machine\\HARDWARE\\DEVICEMAP", &a), 0);
+    cr_assert_eq(regdb_open_key_u8(m->reg, 0, "\\Registry\\Machine\\SYSTEM\\ControlSet001\\Enum\\ROOT", &a), 0);
+    /* The volume skeleton. */
+    char p[4096];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/Windows/System32/DriverStore/FileRepository", pnpbox_volume_dir(m));
+    cr_assert_eq(stat(p, &st), 0, "%s", p);
+    snprintf(p, sizeof p, "%s/Windows/System32/drivers/DriverData", pnpbox_volume_dir(m));
+    cr_assert_eq(stat(p, &st), 0, "%s", p);
+}
+
+Test(emu_spine, reboot_clears_volatile_and_restores_links)
+{
+    regdb_key k, ccs;
+    cr_assert_eq(regdb_create_key_u8(m->reg, 0, "\\Registry\\Machine\\SYSTEM\\ControlSet001\\Vol",
+                                     REGDB_CREATE_VOLATILE, &k),
+                 0);
+    cr_assert_eq(pnpbox_reboot(m), 0);
+    cr_assert_eq(regdb_key_check(m->reg, k), REGDB_E_DELETED);
+    cr_assert_eq(regdb_open_key_u8(m->reg, 0, "\\Registry\\Machine\\SYSTEM\\CurrentControlSet\\Services", &ccs), 0);
+    cr_assert_eq(regdb_open_key_u8(m->reg, 0, "\\Registry\\Machine\\HARDWARE\\DESCRIPTION", &ccs), 0);
+}
+
+Test(emu_spine, embedded_volume_removed_on_free)
+{
+    pnpbox_machine *m2;
+    cr_assert_eq(pnpbox_machine_new(NULL, &m2), 0);
+    char *dir = strdup(pnpbox_volume_dir(m2));
+    struct stat st;
+    cr_assert_eq(stat(dir, &st), 0);
+    pnpbox_machine_free(m2);
+    cr_assert_neq(stat(dir, &st), 0, "temporary volume is gone");
+    cr_assert_null(pnpbox_current(), "the freed machine is no longer current");
+    free(dir);
+    pnpbox_set_current(m);
+}
+
+Test(emu_spine, machine_directory_persists)
+{
+    char *dir = t_mkdtemp("machine");
+    char sub[4200];
+    snprintf(sub, sizeof sub, "%s/m1", dir);
+    pnpbox_machine_opts o = {.dir = sub};
+    pnpbox_machine *d;
+    cr_assert_eq(pnpbox_machine_new(&o, &d), 0, "%s", pnpbox_errmsg(NULL));
+    regdb_key k;
+    cr_assert_eq(regdb_create_key_u8(d->reg, 0, "\\Registry\\Machine\\SOFTWARE\\Contoso", 0, &k), 0);
+    pnpbox_machine_free(d);
+    cr_assert_eq(pnpbox_machine_new(&o, &d), 0);
+    cr_assert_eq(regdb_open_key_u8(d->reg, 0, "\\Registry\\Machine\\SOFTWARE\\Contoso", &k), 0);
+    cr_assert_str_eq(pnpbox_machine_dir(d), sub);
+    char p[4400];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/registry.db", sub);
+    cr_assert_eq(stat(p, &st), 0);
+    snprintf(p, sizeof p, "%s/volume/Windows/INF", sub);
+    cr_assert_eq(stat(p, &st), 0);
+    pnpbox_machine_free(d);
+    /* A file where the registry should be: a clear error. */
+    snprintf(sub, sizeof sub, "%s/bad", dir);
+    mkdir(sub, 0755);
+    snprintf(p, sizeof p, "%s/registry.db", sub);
+    FILE *f = fopen(p, "w");
+    fputs("not a database", f);
+    fclose(f);
+    o.dir = sub;
+    cr_assert_lt(pnpbox_machine_new(&o, &d), 0);
+    cr_assert(strstr(pnpbox_errmsg(NULL), "not a pnpbox registry"), "%s", pnpbox_errmsg(NULL));
+    t_rmtree(dir);
+    free(dir);
+    pnpbox_set_current(m);
+}
+
+Test(emu_spine, components)
+{
+    pnpbox_component *h = pnpbox_current_component();
+    cr_assert_eq(pnpbox_component_kind_of(h), PNPBOX_COMP_HARNESS);
+    pnpbox_component *d = pnpbox_component_get(m, PNPBOX_COMP_KERNEL_DRIVER, "MyDrv");
+    cr_assert_not_null(d);
+    cr_assert_eq(pnpbox_component_get(m, PNPBOX_COMP_KERNEL_DRIVER, "mydrv"), d, "names ignore case");
+    cr_assert_neq(pnpbox_component_get(m, PNPBOX_COMP_WIN32_SERVICE, "MyDrv"), d, "kinds differ");
+    pnpbox_component *prev = pnpbox_enter(d);
+    cr_assert_eq(pnpbox_current_component(), d);
+    pnpbox_enter(prev);
+    cr_assert_eq(pnpbox_current_component(), h);
+    cr_assert(emu_comp_is(d, W("MYDRV")));
+    cr_assert_null(pnpbox_component_get(m, PNPBOX_COMP_APP, ""));
+    cr_assert_eq(pnpbox_component_bind_pid(m, d, 4242), 0);
+    cr_assert_eq(emu_comp_for_pid(m, 4242), d);
+    cr_assert_eq(emu_comp_for_pid(m, 4243), m->external);
+}
+
+Test(emu_spine, handles)
+{
+    emu_handle h = {.type = EMU_H_KEY, .key = 5, .access = 0x20019};
+    h.path = strdup("\\REGISTRY\\MACHINE");
+    void *v = emu_handle_new(m, &h);
+    cr_assert_not_null(v);
+    cr_assert_eq((uintptr_t)v % 4, 0);
+    emu_handle *e = emu_handle_get(m, v, EMU_H_KEY);
+    cr_assert_not_null(e);
+    /* Many more handles: the first entry must not move. */
+    void *more[300];
+    for (int i = 0; i < 300; i++) {
+        emu_handle x = {.type = EMU_H_EVENT};
+        more[i] = emu_handle_new(m, &x);
+    }
+    cr_assert_eq(emu_handle_get(m, v, EMU_H_KEY), e);
+    cr_assert_eq(e->key, 5);
+    cr_assert_null(emu_handle_get(m, v, EMU_H_FILE), "type checked");
+    cr_assert_null(emu_handle_get(m, (void *)(uintptr_t)3, 0), "not a multiple of 4");
+    cr_assert_null(emu_handle_get(m, NULL, 0));
+    cr_assert_null(emu_handle_get(m, (void *)(uintptr_t)0x100000, 0));
+    cr_assert_eq(emu_handle_close(m, v), STATUS_SUCCESS);
+    cr_assert_eq(emu_handle_close(m, v), STATUS_INVALID_HANDLE);
+    cr_assert_eq(emu_handle_count(m, EMU_H_EVENT), 300);
+    for (int i = 0; i < 300; i++)
+        cr_assert_eq(emu_handle_close(m, more[i]), STATUS_SUCCESS);
+    cr_assert_eq(emu_handle_count(m, 0), 0);
+}
+
+static emu_status ns(const char *name, emu_ns_path *p)
+{
+    uint16_t *w = pb_wcs_from_utf8(name);
+    emu_status st = emu_ns_resolve(w, pb_wcslen(w), p);
+    free(w);
+    return st;
+}
+
+Test(emu_spine, object_namespace)
+{
+    emu_ns_path p;
+    cr_assert_eq(ns("\\Registry\\Machine\\SYSTEM", &p), STATUS_SUCCESS);
+    cr_assert_eq(p.kind, EMU_NS_REGISTRY);
+    cr_assert_eq(ns("\\??\\C:\\Windows\\x.txt", &p), STATUS_SUCCESS);
+    cr_assert_eq(p.kind, EMU_NS_VOLUME);
+    cr_assert_str_eq(p.vpath, "\\Windows\\x.txt");
+    emu_ns_free(&p);
+    cr_assert_eq(ns("\\DosDevices\\c:\\", &p), STATUS_SUCCESS);
+    cr_assert_str_eq(p.vpath, "\\");
+    emu_ns_free(&p);
+    cr_assert_eq(ns("\\GLOBAL??\\C:", &p), STATUS_SUCCESS);
+    cr_assert_str_eq(p.vpath, "\\");
+    emu_ns_free(&p);
+    cr_assert_eq(ns("\\SystemRoot\\System32\\drivers\\a.sys", &p), STATUS_SUCCESS);
+    cr_assert_str_eq(p.vpath, "\\Windows\\System32\\drivers\\a.sys");
+    cr_assert(p.via_systemroot);
+    emu_ns_free(&p);
+    cr_assert_eq(ns("\\driverdata\\Contoso\\log.txt", &p), STATUS_SUCCESS);
+    cr_assert_str_eq(p.vpath, "\\Windows\\System32\\Drivers\\DriverData\\Contoso\\log.txt");
+    cr_assert(p.via_driverdata);
+    emu_ns_free(&p);
+    cr_assert_eq(ns("\\Device\\HarddiskVolume3\\ProgramData", &p), STATUS_SUCCESS);
+    cr_assert_str_eq(p.vpath, "\\ProgramData");
+    emu_ns_free(&p);
+    cr_assert_eq(ns("\\??\\D:\\x", &p), STATUS_OBJECT_PATH_NOT_FOUND);
+    cr_assert_eq(ns("\\??\\C:x", &p), STATUS_OBJECT_NAME_INVALID);
+    cr_assert_eq(ns("relative", &p), STATUS_OBJECT_PATH_SYNTAX_BAD);
+    cr_assert_eq(ns("\\Nonexistent\\x", &p), STATUS_OBJECT_PATH_NOT_FOUND);
+    cr_assert_eq(ns("\\Device\\HarddiskVolume9\\x", &p), STATUS_OBJECT_NAME_NOT_FOUND);
+    cr_assert_eq(ns("\\SystemRootX\\x", &p), STATUS_OBJECT_PATH_NOT_FOUND, "prefix at a component boundary only");
+    /* ".." is passed through to the file system, which rejects it there. */
+    cr_assert_eq(ns("\\??\\C:\\Windows\\..\\x", &p), STATUS_SUCCESS);
+    cr_assert_str_eq(p.vpath, "\\Windows\\..\\x");
+    emu_ns_free(&p);
+}
+
+static uint32_t w32(const char *path, char **v)
+{
+    uint16_t *w = pb_wcs_from_utf8(path);
+    uint32_t e = emu_win32_to_vpath(w, pb_wcslen(w), v);
+    free(w);
+    return e;
+}
+
+Test(emu_spine, win32_paths)
+{
+    char *v;
+    cr_assert_eq(w32("C:\\Windows\\INF\\x.inf", &v), ERROR_SUCCESS);
+    cr_assert_str_eq(v, "\\Windows\\INF\\x.inf");
+    free(v);
+    cr_assert_eq(w32("c:/ProgramData/./Contoso/../Fabrikam/log.txt", &v), ERROR_SUCCESS);
+    cr_assert_str_eq(v, "\\ProgramData\\Fabrikam\\log.txt");
+    free(v);
+    cr_assert_eq(w32("C:\\..\\..\\Windows", &v), ERROR_SUCCESS, "'..' stops at the root");
+    cr_assert_str_eq(v, "\\Windows");
+    free(v);
+    cr_assert_eq(w32("C:\\Temp\\name. . ", &v), ERROR_SUCCESS, "trailing dots and spaces are stripped");
+    cr_assert_str_eq(v, "\\Temp\\name");
+    free(v);
+    cr_assert_eq(w32("\\\\?\\C:\\Temp\\name.", &v), ERROR_SUCCESS, "verbatim paths are kept");
+    cr_assert_str_eq(v, "\\Temp\\name.");
+    free(v);
+    cr_assert_eq(w32("log.txt", &v), ERROR_SUCCESS);
+    cr_assert_str_eq(v, "\\Windows\\System32\\log.txt");
+    free(v);
+    cr_assert_eq(w32("C:\\", &v), ERROR_SUCCESS);
+    cr_assert_str_eq(v, "\\");
+    free(v);
+    cr_assert_eq(w32("D:\\x", &v), ERROR_PATH_NOT_FOUND);
+    cr_assert_eq(w32("\\\\server\\share\\x", &v), ERROR_BAD_NETPATH);
+    char *w = emu_vpath_to_win32("\\Windows\\x");
+    cr_assert_str_eq(w, "C:\\Windows\\x");
+    free(w);
+    w = emu_vpath_to_win32("\\");
+    cr_assert_str_eq(w, "C:\\");
+    free(w);
+}
+
+static int judge(pnpbox_component *c, emu_access *a, const char *expect)
+{
+    emu_verdict v;
+    a->comp = c;
+    emu_judge(m, a, &v);
+    char got[256] = "";
+    for (int i = 0; i < v.n; i++) {
+        if (i)
+            strcat(got, " ");
+        strcat(got, v.rules[i]->id);
+    }
+    cr_expect_str_eq(got, expect, "%s %s", a->api, a->path ? a->path : "");
+    return v.deny;
+}
+
+Test(emu_spine, registry_rules)
+{
+    pnpbox_component *d = pnpbox_component_get(m, PNPBOX_COMP_KERNEL_DRIVER, "mydrv");
+    emu_prov approved = {.api = "IoOpenDriverRegistryKey", .sel = "DriverRegKeyPersistentState", .approved = 1};
+    emu_prov absolute = {.api = "absolute"};
+    emu_access a = {.api = "ZwOpenKey", .kind = EMU_ACC_REG, .op = EMU_OP_OPEN, .absolute = 1,
+                    .path = "\\REGISTRY\\MACHINE\\SYSTEM\\ControlSet001\\Services\\mydrv\\Parameters"};
+    judge(d, &a, "REG-ABSOLUTE-PATH");
+    a.path = "\\REGISTRY\\MACHINE\\HARDWARE\\DESCRIPTION";
+    judge(d, &a, "");
+    a.write = 1;
+    judge(d, &a, "REG-ABSOLUTE-PATH");
+    emu_access q = {.api = "ZwSetValueKey", .kind = EMU_ACC_REG, .op = EMU_OP_SET, .prov = &absolute, .write = 1,
+                    .path = "\\REGISTRY\\MACHINE\\SYSTEM\\ControlSet001\\Services\\mydrv\\Parameters",
+                    .value = "Count"};
+    judge(d, &q, "REG-FOREIGN-HANDLE REG-IMMUTABLE-WRITE");
+    q.prov = &approved;
+    q.path = "\\REGISTRY\\MACHINE\\SYSTEM\\ControlSet001\\Services\\mydrv\\State";
+    judge(d, &q, "");
+    q.path = "\\REGISTRY\\MACHINE\\SYSTEM\\ControlSet001\\Services\\otherdrv\\State";
+    judge(d, &q, "REG-CROSS-COMPONENT");
+    /* The harness and the installer are never judged. */
+    q.path = "\\REGISTRY\\MACHINE\\SYSTEM\\ControlSet001\\Services\\mydrv\\Parameters";
+    judge(m->installer, &q, "");
+    judge(m->harness, &a, "");
+    /* Enforce mode denies errors. */
+    pnpbox_set_mode(m, PNPBOX_MODE_ENFORCE);
+    cr_assert_eq(judge(d, &q, "REG-IMMUTABLE-WRITE"), 1);
+    pnpbox_set_mode(m, PNPBOX_MODE_REPORT);
+    cr_assert_eq(judge(d, &q, "REG-IMMUTABLE-WRITE"), 0);
+}
+
+Test(emu_spine, file_rules)
+{
+    pnpbox_component *d = pnpbox_component_get(m, PNPBOX_COMP_KERNEL_DRIVER, "mydrv");
+    emu_prov data = {.api = "IoGetDriverDirectory", .sel = "DriverDirectoryData", .approved = 1,
+                     .scope = EMU_SCOPE_DRIVER_DATA};
+    emu_prov image = {.api = "IoGetDriverDirectory", .sel = "DriverDirectoryImage", .approved = 1,
+                      .scope = EMU_SCOPE_DRIVER_IMAGE};
+    emu_access a = {.api = "ZwCreateFile", .kind = EMU_ACC_FILE, .op = EMU_OP_CREATE, .absolute = 1, .write = 1,
+                    .creates = 1, .path = "\\Windows\\System32\\drivers\\mydrv.log"};
+    judge(d, &a, "FILE-ABSOLUTE-PATH FILE-OUTSIDE-STATE");
+    a.absolute = 0;
+    a.prov = &data;
+    a.path = "\\Windows\\ServiceState\\mydrv\\Data\\state.bin";
+    judge(d, &a, "");
+    a.prov = &image;
+    a.path = "\\Windows\\System32\\DriverStore\\FileRepository\\mydrv.inf_amd64_0123456789abcdef\\cache.bin";
+    judge(d, &a, "FILE-DRIVER-STORE-WRITE");
+    a.write = 0, a.creates = 0;
+    judge(d, &a, "");
+    a.prov = NULL, a.absolute = 1, a.write = 1, a.creates = 1;
+    a.path = "\\Windows\\System32\\Drivers\\DriverData\\mydrv.log";
+    judge(d, &a, "FILE-DRIVERDATA-ROOT");
+    a.path = "\\Windows\\System32\\Drivers\\DriverData\\Contoso\\mydrv.log";
+    judge(d, &a, "");
+    a.path = "\\Windows\\ServiceState\\otherdrv\\Data\\x";
+    judge(d, &a, "FILE-ABSOLUTE-PATH FILE-OUTSIDE-STATE FILE-CROSS-COMPONENT");
+    /* A user-mode service may name its own state directory and ProgramData by path. */
+    pnpbox_component *s = pnpbox_component_get(m, PNPBOX_COMP_WIN32_SERVICE, "mysvc");
+    a.path = "\\Windows\\ServiceState\\mysvc\\Data\\x";
+    judge(s, &a, "");
+    a.path = "\\ProgramData\\Contoso\\x";
+    judge(s, &a, "");
+    a.path = "\\ProgramData\\x";
+    judge(s, &a, "FILE-DRIVERDATA-ROOT");
+    /* Stale store folders after an update. */
+    m->stale_dirs = malloc(sizeof(char *));
+    m->stale_dirs[0] = strdup("\\Windows\\System32\\DriverStore\\FileRepository\\old.inf_amd64_1111111111111111");
+    m->nstale = 1;
+    a.write = 0, a.creates = 0, a.absolute = 0, a.prov = &image;
+    a.path = "\\Windows\\System32\\DriverStore\\FileRepository\\old.inf_amd64_1111111111111111\\x.bin";
+    judge(d, &a, "UPDATE-STALE-PATH");
+}
+
+Test(emu_spine, baseline_suppresses_with_justification)
+{
+    char err[256];
+    cr_assert_eq(pnpbox_baseline_load(m, "# legacy\nREG-ABSOLUTE-PATH component=my* path=*\\Parameters reads its "
+                                         "config the old way until v2\n",
+                                      err, sizeof err),
+                 0, "%s", err);
+    pnpbox_component *d = pnpbox_component_get(m, PNPBOX_COMP_KERNEL_DRIVER, "mydrv");
+    emu_access a = {.api = "ZwOpenKey", .kind = EMU_ACC_REG, .op = EMU_OP_OPEN, .absolute = 1, .comp = d,
+                    .path = "\\REGISTRY\\MACHINE\\SYSTEM\\ControlSet001\\Services\\mydrv\\Parameters"};
+    emu_verdict v;
+    emu_judge(m, &a, &v);
+    cr_assert_eq(v.n, 1);
+    cr_assert_eq(v.suppressed[0], 1);
+    cr_assert_eq(v.outcome, PNPBOX_OUTCOME_SUPPRESSED);
+    emu_record(m, &a, &v, STATUS_SUCCESS);
+    const pnpbox_event *e = pnpbox_event_get(m, pnpbox_event_count(m) - 1);
+    cr_assert_str_eq(e->justification, "reads its config the old way until v2");
+    cr_assert_str_eq(e->rules, "REG-ABSOLUTE-PATH");
+    cr_assert_str_eq(e->component, "mydrv");
+    cr_assert_str_eq(e->origin, "absolute");
+    /* A path the glob does not match is reported. */
+    a.path = "\\REGISTRY\\MACHINE\\SYSTEM\\ControlSet001\\Services\\mydrv\\State";
+    emu_judge(m, &a, &v);
+    cr_assert_eq(v.outcome, PNPBOX_OUTCOME_REPORTED);
+    cr_assert_eq(pnpbox_baseline_load(m, "NO-SUCH-RULE because\n", err, sizeof err), -EINVAL);
+    cr_assert(strstr(err, "unknown rule 'NO-SUCH-RULE'"), "%s", err);
+    cr_assert_eq(pnpbox_baseline_load(m, "FILE-ABSOLUTE-PATH\n", err, sizeof err), -EINVAL);
+    cr_assert(strstr(err, "no justification"), "%s", err);
+}
+
+Test(emu_spine, rule_catalog)
+{
+    cr_assert_eq(pnpbox_rule_count(), 13);
+    for (size_t i = 0; i < pnpbox_rule_count(); i++) {
+        const pnpbox_rule *r = pnpbox_rule_at(i);
+        cr_assert(r->id && r->title && r->explanation && r->alternative && r->before && r->after && r->reference);
+        cr_assert(!strcmp(r->severity, "error") || !strcmp(r->severity, "warning"));
+        cr_assert_eq(pnpbox_rule_find(r->id), r);
+    }
+    cr_assert_not_null(pnpbox_rule_find("reg-absolute-path"));
+    cr_assert_null(pnpbox_rule_find("NOPE"));
+    cr_assert_null(pnpbox_rule_at(13));
+}
+
+Test(emu_spine, status_translation)
+{
+    cr_assert_eq(emu_status_from_regdb(REGDB_E_NOTFOUND), STATUS_OBJECT_NAME_NOT_FOUND);
+    cr_assert_eq(emu_status_from_regdb(REGDB_E_DELETED), STATUS_KEY_DELETED);
+    cr_assert_eq(emu_status_from_regdb(REGDB_E_VOLATILE), STATUS_CHILD_MUST_BE_VOLATILE);
+    cr_assert_eq(emu_status_from_boxfs(BOXFS_E_PATHNOTFOUND), STATUS_OBJECT_PATH_NOT_FOUND);
+    cr_assert_eq(emu_status_from_boxfs(BOXFS_E_ROFS), STATUS_ACCESS_DENIED);
+    cr_assert_eq(emu_win32_from_status(STATUS_OBJECT_NAME_NOT_FOUND), ERROR_FILE_NOT_FOUND);
+    cr_assert_eq(emu_win32_from_status(STATUS_BUFFER_OVERFLOW), ERROR_MORE_DATA);
+    cr_assert_str_eq(emu_status_name(STATUS_ACCESS_DENIED), "STATUS_ACCESS_DENIED");
+    cr_assert_str_eq(emu_status_name((emu_status)0xC0FFEE00u), "0xC0FFEE00");
+}
