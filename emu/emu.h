@@ -228,6 +228,16 @@ void emu_baseline_free(struct emu_baseline *b);
 const char *emu_baseline_justification(pnpbox_machine *m, const emu_rule *r, const pnpbox_component *c,
                                        const char *path);
 
+/*
+ * Fault injection (fault.c): a mock API calls this where Windows could fail
+ * for lack of resources, before changing anything.  Returns 1 (and the
+ * status to fail with) when this call is the one a rule selected.  api is
+ * the Windows name ("ZwOpenKey", "ExAllocatePool2").
+ */
+int emu_fault(pnpbox_machine *m, const char *api, emu_status *st);
+struct emu_faults;
+void emu_faults_free(struct emu_faults *f);
+
 /* Driver debug output. */
 void emu_log(pnpbox_machine *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void emu_vlog(pnpbox_machine *m, const char *fmt, va_list ap);
@@ -318,6 +328,7 @@ struct pnpbox_machine {
     regdb_key ccs;      /* \REGISTRY\MACHINE\SYSTEM\ControlSet001 */
     char **stale_dirs;  /* store folders of superseded packages (UPDATE-STALE-PATH) */
     int nstale;
+    struct emu_faults *faults; /* fault injection rules (fault.c) */
 };
 
 void emu_lock(pnpbox_machine *m);

@@ -300,6 +300,7 @@ void pnpbox_machine_free(pnpbox_machine *m)
     free(m->pidmap);
     emu_audit_free(&m->audit);
     emu_baseline_free(m->baseline);
+    emu_faults_free(m->faults);
     for (int i = 0; i < m->nstale; i++)
         free(m->stale_dirs[i]);
     free(m->stale_dirs);

@@ -164,6 +164,17 @@ const pnpbox_rule *pnpbox_rule_find(const char *id); /* case-insensitive; NULL i
  */
 int pnpbox_baseline_load(pnpbox_machine *m, const char *text, char *err, size_t errlen);
 
+/*
+ * Fault injection: the nth call (counted from now) of api fails with
+ * status (0: STATUS_INSUFFICIENT_RESOURCES; pool allocations return NULL).
+ * api is the Windows name ("ZwOpenKey", "ExAllocatePool2", "ZwCreateFile")
+ * or "*" for every call with a fault point.  pnpbox_fault_parse takes the
+ * CLI form "API:N[:STATUS]" (STATUS a name such as STATUS_DISK_FULL, or a
+ * number).  Returns 0 or -EINVAL / -ENOMEM.
+ */
+int pnpbox_fault_add(pnpbox_machine *m, const char *api, unsigned nth, int32_t status);
+int pnpbox_fault_parse(pnpbox_machine *m, const char *spec);
+
 /* Driver debug output (DbgPrint, KdPrint) captured in order. */
 size_t pnpbox_log_count(pnpbox_machine *m);
 const char *pnpbox_log_get(pnpbox_machine *m, size_t i);

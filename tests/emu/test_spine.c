@@ -413,3 +413,27 @@ Test(emu_spine, status_translation)
     cr_assert_str_eq(emu_status_name(STATUS_ACCESS_DENIED), "STATUS_ACCESS_DENIED");
     cr_assert_str_eq(emu_status_name((emu_status)0xC0FFEE00u), "0xC0FFEE00");
 }
+
+Test(emu_spine, fault_injection_is_deterministic)
+{
+    emu_status st = 0;
+    cr_assert_eq(emu_fault(m, "ZwOpenKey", &st), 0, "no rules, no faults");
+    cr_assert_eq(pnpbox_fault_add(m, "ZwOpenKey", 2, 0), 0);
+    cr_assert_eq(emu_fault(m, "ZwOpenKey", &st), 0);
+    cr_assert_eq(emu_fault(m, "zwopenkey", &st), 1, "the second call fails");
+    cr_assert_eq(st, STATUS_INSUFFICIENT_RESOURCES);
+    cr_assert_eq(emu_fault(m, "ZwOpenKey", &st), 0, "only the nth");
+    cr_assert_eq(pnpbox_fault_parse(m, "ZwCreateFile:1:STATUS_DISK_FULL"), 0);
+    cr_assert_eq(emu_fault(m, "ZwCreateFile", &st), 1);
+    cr_assert_eq(st, STATUS_DISK_FULL);
+    cr_assert_eq(pnpbox_fault_parse(m, "*:3:0xC0000017"), 0);
+    cr_assert_eq(emu_fault(m, "A", &st), 0);
+    cr_assert_eq(emu_fault(m, "B", &st), 0);
+    cr_assert_eq(emu_fault(m, "C", &st), 1);
+    cr_assert_eq(st, STATUS_NO_MEMORY);
+    cr_assert_eq(pnpbox_fault_parse(m, "x"), -EINVAL);
+    cr_assert_eq(pnpbox_fault_parse(m, "x:0"), -EINVAL);
+    cr_assert_eq(pnpbox_fault_parse(m, "x:1:STATUS_NO_SUCH_THING"), -EINVAL);
+    cr_assert_eq(pnpbox_fault_parse(m, ":1"), -EINVAL);
+    cr_assert_gt(pnpbox_log_count(m), 0, "injections are logged");
+}
