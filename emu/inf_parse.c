@@ -104,13 +104,17 @@ static uint32_t line_of(const uint16_t *t, size_t pos)
     return l;
 }
 
-/* Does the BOM-less text look like UTF-16 (ASCII text with every other byte 0)? */
+/*
+ * Does the BOM-less text look like UTF-16?  Text in an INF is mostly ASCII,
+ * so UTF-16LE has a zero high byte in most units and UTF-16BE a zero first
+ * byte; ANSI text has no zero bytes at all.
+ */
 static int sniff_utf16(const uint8_t *b, size_t n, int *big_endian)
 {
     size_t m = n & ~(size_t)1;
     if (m > 2048)
         m = 2048;
-    if (m < 4)
+    if (m < 4 || (n % 2))
         return 0;
     size_t le = 0, be = 0, units = m / 2;
     for (size_t i = 0; i < m; i += 2) {
@@ -119,11 +123,11 @@ static int sniff_utf16(const uint8_t *b, size_t n, int *big_endian)
         else if (b[i] == 0 && b[i + 1] != 0)
             be++;
     }
-    if (le * 10 >= units * 9 && (n % 2) == 0) {
+    if (le * 10 >= units * 6 && be * 20 <= units) {
         *big_endian = 0;
         return 1;
     }
-    if (be * 10 >= units * 9 && (n % 2) == 0) {
+    if (be * 10 >= units * 6 && le * 20 <= units) {
         *big_endian = 1;
         return 1;
     }
@@ -622,10 +626,13 @@ static void parse_data(lexer *lx)
                     field_end(lx);
                     goto done;
                 }
-                /* Leading whitespace of the continued line does not start a field. */
-                if (lx->flen == 0)
+                /* Leading whitespace of the continued line does not start a field,
+                 * and a field that has not started yet starts on this line. */
+                if (lx->flen == 0) {
                     while (lx->p < lx->end && is_ws(*lx->p))
                         lx->p++;
+                    lx->fline = lx->lineno;
+                }
                 break;
             }
             field_add(lx, p, 1);
