@@ -441,9 +441,10 @@ static void reg_line(pctx *pc, const inf_file *f, const inf_line *l, const scope
         if ((flags & INF_DELREG_MULTI_SZ_DELSTRING) == INF_DELREG_MULTI_SZ_DELSTRING) {
             r->action = INF_REGOP_DELETE_STRING;
             r->type = INF_REG_MULTI_SZ;
+            /* The string to remove, as a one-string REG_MULTI_SZ list. */
             put_wstr_data(&b, expand(pc, f, l->nfields > 4 ? &l->fields[4] : NULL, 0));
-            pb_buf_addc(&b, 0);
-            pb_buf_addc(&b, 0);
+            for (int k = 0; k < 4; k++)
+                pb_buf_addc(&b, 0);
             set_data(pc, r, &b);
         } else if ((flags & INF_ADDREG_KEYONLY_COMMON) || !has_name) {
             r->action = INF_REGOP_DELETE_KEY;
