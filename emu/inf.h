@@ -471,6 +471,7 @@ typedef struct inf_service_op {
     inf_wstr binary;          /* ServiceBinary after %strkey% substitution, %dirid% as written */
     int32_t binary_dirid;     /* the leading %N% of ServiceBinary, or -2 when it has none */
     inf_wstr binary_rel;      /* the path after "%N%\" (or the whole value) */
+    uint32_t binary_lineno;   /* the ServiceBinary line, 0 when there is none */
     inf_wstr image_path;      /* ImagePath as Windows writes it (REG_EXPAND_SZ text) */
     inf_wstr display_name, description, load_order_group, start_name;
     const inf_wstr *dependencies; /* as written; "+Group" names a load-order group */

@@ -464,7 +464,7 @@ static void lint_reg(lctx *lc, const inf_op *op)
         (r->inf_flags & INF_ADDREG_DELVAL && !(r->inf_flags & (INF_ADDREG_KEYONLY | INF_ADDREG_KEYONLY_COMMON)))) {
         if (r->action != INF_REGOP_DELETE_STRING) {
             char what[1300];
-            snprintf(what, sizeof what, "%s\\%s%s%s", root, subu8, value_op ? "," : "",
+            snprintf(what, sizeof what, "%s%s%s%s%s", root, sub.n ? "\\" : "", subu8, value_op ? "," : "",
                      value_op ? inf_u8(S(r->value_name)) : "");
             find(lc, op->lineno, 1301, op->directive, what);
         }
@@ -554,14 +554,15 @@ static void lint_services(lctx *lc, const inf_plan *p)
         }
         if (!sv->name.n || !sv->binary.n)
             continue;
+        uint32_t bl = sv->binary_lineno ? sv->binary_lineno : op->lineno;
         if (sv->binary_dirid == -2) {
-            find(lc, op->lineno, 2085, inf_u8(S(sv->binary)));
+            find(lc, bl, 2085, inf_u8(S(sv->binary)));
         } else {
             const inf_dirid_info *di = emu_inf_dirid_info(sv->binary_dirid);
             if (di && di->deprecated) {
                 char n[16];
                 snprintf(n, sizeof n, "%d", (int)sv->binary_dirid);
-                find(lc, op->lineno, 1341, n);
+                find(lc, bl, 1341, n);
             }
             int copied = 0;
             for (size_t j = 0; j < p->nops && !copied; j++) {
@@ -581,7 +582,7 @@ static void lint_services(lctx *lc, const inf_plan *p)
                 }
             }
             if (!copied)
-                find(lc, op->lineno, 2084, inf_u8(S(sv->binary)));
+                find(lc, bl, 2084, inf_u8(S(sv->binary)));
         }
         /* 1332: the same service configured differently by another AddService */
         for (size_t j = 0; j < i; j++) {

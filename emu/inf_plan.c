@@ -919,6 +919,7 @@ static void add_service(pctx *pc, const inf_file *f, const inf_line *l, const sc
                     sv.binary_rel = sv.binary;
                 }
                 binline = k;
+                sv.binary_lineno = k->lineno;
             } else if (inf_line_key_is(k, "DisplayName"))
                 sv.display_name = wstr_s(pc, inf_fval(k, 0));
             else if (inf_line_key_is(k, "Description"))
