@@ -321,6 +321,7 @@ int pnpbox_reboot(pnpbox_machine *m)
     if (!m)
         return -EINVAL;
     emu_lock(m);
+    /* Stop drivers, reset volatile state, then start the devices that were running. */
     int rc = m->pnp ? emu_pnp_reboot(m) : 0;
     if (rc == 0)
         rc = regdb_reboot(m->reg);
