@@ -57,7 +57,7 @@ const char *emu_inf_strerror(int err);
 
 /* ---- basic types ---- */
 
-/* A counted UTF-16 string; s is not necessarily NUL-terminated (n may be 0, s then may be NULL). */
+/* A counted UTF-16 string; s is never NULL but not necessarily NUL-terminated. */
 typedef struct inf_str {
     const uint16_t *s;
     size_t n;

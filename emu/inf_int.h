@@ -29,6 +29,17 @@ uint16_t *inf_arena_wdup(inf_arena *a, const uint16_t *s, size_t n); /* copy + N
 char *inf_arena_strdup(inf_arena *a, const char *s);
 void inf_arena_free(inf_arena *a);
 
+/* The empty string: inf_str.s is never NULL, so s + 0 is always defined. */
+extern const uint16_t inf_empty_w[1];
+#define INF_STR_EMPTY ((inf_str){inf_empty_w, 0})
+
+/* memcpy of n UTF-16 units that accepts (NULL, 0), which memcpy itself does not. */
+static inline void inf_wcopy(uint16_t *dst, const uint16_t *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = src[i];
+}
+
 /* ---- hashing of names under Windows' upcase ---- */
 static inline uint32_t inf_hash_w(const uint16_t *s, size_t n)
 {
@@ -108,8 +119,7 @@ static inline int inf_line_key_is(const inf_line *l, const char *ascii)
 /* Field i of a line as val, or an empty string when missing. */
 static inline inf_str inf_fval(const inf_line *l, uint32_t i)
 {
-    inf_str e = {NULL, 0};
-    return i < l->nfields ? l->fields[i].val : e;
+    return i < l->nfields ? l->fields[i].val : INF_STR_EMPTY;
 }
 
 /* Parse a leading "%N%" DIRID token of val: returns chars consumed, 0 if none. */

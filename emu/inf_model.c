@@ -246,11 +246,11 @@ static const inf_section *decorated_section(const inf_file *inf, inf_str base, i
     dec = inf_str_trim(dec);
     if (base.n + dec.n + 1 > sizeof buf / sizeof buf[0])
         return NULL;
-    memcpy(buf, base.s, base.n * sizeof(uint16_t));
+    inf_wcopy(buf, base.s, base.n);
     size_t n = base.n;
     if (dec.n) {
         buf[n++] = '.';
-        memcpy(buf + n, dec.s, dec.n * sizeof(uint16_t));
+        inf_wcopy(buf + n, dec.s, dec.n);
         n += dec.n;
     }
     return inf_section_get(inf, buf, n);
@@ -303,7 +303,7 @@ int emu_inf_model_decode(const inf_line *l, inf_model *out)
         return INF_E_INVAL;
     memset(out, 0, sizeof *out);
     out->line = l;
-    out->description = l->key ? l->key->val : (inf_str){NULL, 0};
+    out->description = l->key ? l->key->val : INF_STR_EMPTY;
     out->install = inf_str_trim(inf_fval(l, 0));
     if (!out->install.n)
         return INF_E_INVAL;
@@ -316,14 +316,14 @@ const inf_section *emu_inf_ddinstall(const inf_file *inf, inf_str install, inf_a
                                      inf_str *decorated)
 {
     if (decorated)
-        *decorated = (inf_str){NULL, 0};
+        *decorated = INF_STR_EMPTY;
     if (!inf)
         return NULL;
     install = inf_str_trim(install);
     if (!install.n || install.n > INF_MAX_SECTION_NAME)
         return NULL;
     uint16_t buf[INF_MAX_SECTION_NAME + 16];
-    memcpy(buf, install.s, install.n * sizeof(uint16_t));
+    inf_wcopy(buf, install.s, install.n);
     const char *an = emu_inf_arch_name(arch);
     size_t n = install.n;
     buf[n++] = '.';

@@ -422,7 +422,7 @@ static void field_end(lexer *lx)
         }
         fd->raw.s = c;
     } else {
-        fd->raw.s = n ? lx->fstart : NULL;
+        fd->raw.s = n ? lx->fstart : inf_empty_w;
     }
     fd->raw.n = n;
     fd->val = fd->raw;
@@ -834,7 +834,7 @@ static int build_strings(inf_file *f, uint16_t langid)
                 if (k)
                     v[o++] = ',';
                 if (l->fields[k].raw.n)
-                    memcpy(v + o, l->fields[k].raw.s, l->fields[k].raw.n * sizeof(uint16_t));
+                    inf_wcopy(v + o, l->fields[k].raw.s, l->fields[k].raw.n);
                 o += l->fields[k].raw.n;
             }
             value = (inf_str){v, o};

@@ -504,7 +504,7 @@ static void reg_line(pctx *pc, const inf_file *f, const inf_line *l, const scope
         r->type = INF_REG_DWORD;
         if (nvals <= 1) {
             int64_t v = 0;
-            inf_str vs = nvals ? inf_str_trim(vals[0].val) : (inf_str){NULL, 0};
+            inf_str vs = nvals ? inf_str_trim(vals[0].val) : INF_STR_EMPTY;
             if (vs.n && (emu_inf_parse_int(vs, &v) || v > 0xFFFFFFFFll || v < -0x80000000ll)) {
                 issue(pc, INF_SEV_ERROR, f, l->lineno, "invalid REG_DWORD value '%s'", inf_u8(vs));
                 pc->ph[sc->reg_phase].n--;
@@ -699,7 +699,7 @@ static int dest_of(pctx *pc, const inf_file *f, const inf_line *ref, inf_str lis
         else
             issue_rule(pc, 1275, f, ref->lineno, "@file");
         *dirid = 11;
-        *subdir = (inf_str){NULL, 0};
+        *subdir = INF_STR_EMPTY;
         return 0;
     }
     int64_t d;
@@ -747,7 +747,7 @@ static void file_op(pctx *pc, const inf_file *f, const inf_line *l, const scope 
     if (list.n) {
         uint16_t nm[INF_MAX_SECTION_NAME + 16];
         if (list.n + 9 <= sizeof nm / sizeof nm[0]) {
-            memcpy(nm, list.s, list.n * sizeof(uint16_t));
+            inf_wcopy(nm, list.s, list.n);
             static const char sec[] = ".security";
             for (size_t i = 0; i < 9; i++)
                 nm[list.n + i] = (uint16_t)sec[i];
@@ -780,7 +780,7 @@ static void file_directive(pctx *pc, const inf_file *f, const inf_line *l, const
             continue;
         if (v.s[0] == '@' && kind == INF_OP_COPY) {
             inf_str name = inf_str_trim((inf_str){v.s + 1, v.n - 1});
-            file_op(pc, f, l, sc, kind, directive, (inf_str){NULL, 0}, name, name, 0, l);
+            file_op(pc, f, l, sc, kind, directive, INF_STR_EMPTY, name, name, 0, l);
             continue;
         }
         const inf_file *where = f;
@@ -803,7 +803,7 @@ static void file_directive(pctx *pc, const inf_file *f, const inf_line *l, const
             }
             if (!inf_str_trim(names[0]).n)
                 continue;
-            file_op(pc, where, fl, sc, kind, directive, s->name, names[0], n > 1 ? names[1] : (inf_str){NULL, 0},
+            file_op(pc, where, fl, sc, kind, directive, s->name, names[0], n > 1 ? names[1] : INF_STR_EMPTY,
                     (uint32_t)flg, l);
         }
     }
@@ -1196,7 +1196,7 @@ static const inf_section *suffixed(const inf_file *f, inf_str name, const char *
     size_t sl = strlen(suffix);
     if (name.n + sl + 1 > sizeof buf / sizeof buf[0])
         return NULL;
-    memcpy(buf, name.s, name.n * sizeof(uint16_t));
+    inf_wcopy(buf, name.s, name.n);
     buf[name.n] = '.';
     for (size_t i = 0; i < sl; i++)
         buf[name.n + 1 + i] = (uint16_t)suffix[i];
@@ -1513,9 +1513,9 @@ static void plan_all_models(pctx *pc, unsigned flags)
                 uint16_t nb[2 * INF_MAX_SECTION_NAME + 2];
                 if (base.n + dec.n + 1 > sizeof nb / sizeof nb[0])
                     continue;
-                memcpy(nb, base.s, base.n * 2);
+                inf_wcopy(nb, base.s, base.n);
                 nb[base.n] = '.';
-                memcpy(nb + base.n + 1, dec.s, dec.n * 2);
+                inf_wcopy(nb + base.n + 1, dec.s, dec.n);
                 const inf_section *s = inf_section_get(pc->main, nb, base.n + 1 + dec.n);
                 if (pc->ref)
                     pc->ref(pc->ref_ctx, pc->main, ml, "Manufacturer", (inf_str){nb, base.n + 1 + dec.n}, s);

@@ -67,6 +67,8 @@ void emu_inf_target_default(inf_target *t)
     t->suite_mask = 0x100;
 }
 
+const uint16_t inf_empty_w[1] = {0};
+
 /* ---- arena ---- */
 
 void *inf_arena_alloc(inf_arena *a, size_t n)
