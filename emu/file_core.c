@@ -305,9 +305,11 @@ static emu_status make_handle(pnpbox_machine *m, boxfs_file *f, emu_file_obj *o,
      FILE_OPEN_REQUIRING_OPLOCK | FILE_DISALLOW_EXCLUSIVE | FILE_SESSION_AWARE | FILE_OPEN_NO_RECALL)
 
 /* The parameter checks of IoCreateFile (ZwCreateFile's documented
- * STATUS_INVALID_PARAMETER cases). */
-static emu_status check_open_args(const emu_file_open_args *a, uint32_t access)
+ * STATUS_INVALID_PARAMETER cases), on the access mask as given: generic
+ * rights do not stand in for SYNCHRONIZE or DELETE here. */
+static emu_status check_open_args(const emu_file_open_args *a)
 {
+    uint32_t access = a->access;
     uint32_t o = a->options;
     if (o & ~(uint32_t)FILE_VALID_OPTION_FLAGS)
         return STATUS_INVALID_PARAMETER;
@@ -340,6 +342,44 @@ static emu_status check_open_args(const emu_file_open_args *a, uint32_t access)
     return STATUS_SUCCESS;
 }
 
+/* Set or clear the read-only attribute of an existing file by name. */
+static int set_readonly(pnpbox_machine *m, const boxfs_caller *who, const boxfs_open_args *target, int ro)
+{
+    boxfs_open_args a = *target;
+    a.access = BOXFS_ACCESS_WRITE_ATTR;
+    a.disposition = BOXFS_OPEN;
+    a.options = BOXFS_NON_DIRECTORY_FILE;
+    boxfs_file *f = NULL;
+    int rc = boxfs_open(m->vol, who, &a, &f, NULL);
+    if (rc < 0)
+        return rc;
+    boxfs_setattr_args sa = {.mask = BOXFS_SET_READONLY, .attributes = ro ? BOXFS_ATTR_READONLY : 0};
+    rc = boxfs_setattr(f, who, &sa);
+    boxfs_close(f);
+    return rc;
+}
+
+/*
+ * FILE_SUPERSEDE replaces a read-only file (Wine's test_NtCreateFile table:
+ * FILE_SUPERSEDED where FILE_OVERWRITE gets ACCESS_DENIED), which boxfs
+ * refuses like an overwrite: clear the attribute, supersede, and put the
+ * attribute back if the supersede fails after all.
+ */
+static int supersede_readonly(pnpbox_machine *m, const boxfs_caller *who, const boxfs_open_args *oa,
+                              boxfs_file **f, unsigned *inf)
+{
+    boxfs_info bi;
+    int rc = boxfs_stat(m->vol, who, oa->root, oa->path, &bi);
+    if (rc < 0 || bi.is_dir || !(bi.attributes & BOXFS_ATTR_READONLY))
+        return BOXFS_E_ACCESS;
+    if ((rc = set_readonly(m, who, oa, 0)) < 0)
+        return rc;
+    rc = boxfs_open(m->vol, who, oa, f, inf);
+    if (rc < 0)
+        set_readonly(m, who, oa, 1);
+    return rc;
+}
+
 static uint32_t info_of_failure(emu_status st)
 {
     if (st == STATUS_OBJECT_NAME_COLLISION)
@@ -354,7 +394,7 @@ emu_status emu_file_open(pnpbox_machine *m, const emu_file_open_args *a, void **
     if (reached)
         *reached = 0;
     uint32_t access = map_generic(a->access);
-    emu_status st = check_open_args(a, access);
+    emu_status st = check_open_args(a);
     if (st)
         return st;
     if (a->options & FILE_OPEN_BY_FILE_ID)
@@ -408,6 +448,8 @@ emu_status emu_file_open(pnpbox_machine *m, const emu_file_open_args *a, void **
     boxfs_file *f = NULL;
     unsigned inf = 0;
     int rc = boxfs_open(m->vol, &who, &oa, &f, &inf);
+    if (rc == BOXFS_E_ACCESS && disposition == FILE_SUPERSEDE)
+        rc = supersede_readonly(m, &who, &oa, &f, &inf);
     if (rc < 0) {
         if (rc == BOXFS_E_ISDIR && !(a->options & FILE_NON_DIRECTORY_FILE) &&
             (disposition == FILE_SUPERSEDE || disposition == FILE_OVERWRITE || disposition == FILE_OVERWRITE_IF))
