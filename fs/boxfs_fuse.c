@@ -45,6 +45,7 @@ extern char **environ;
 
 typedef struct inval_item {
     struct inval_item *next;
+    uint64_t seq;
     uint64_t id; /* parent (entry) or node (inode) */
     int entry;
     char name[];
@@ -71,6 +72,8 @@ struct boxfs_mount {
     pthread_cond_t qcond;
     inval_item *qhead, *qtail;
     int qstop;
+    uint64_t qseq, qdone; /* items queued / delivered */
+    pthread_cond_t qdone_cond;
     /* pid -> tgid */
     pthread_mutex_t plock;
     pid_slot pids[PIDCACHE];
@@ -79,6 +82,10 @@ struct boxfs_mount {
 };
 
 /* ---- callers ---- */
+
+/* FUSE worker threads never wait for the notifier: the kernel may be
+ * holding, for the very request they serve, the lock a notification needs. */
+static __thread int in_fuse_worker;
 
 static int64_t now_ns(void)
 {
@@ -137,6 +144,7 @@ static int32_t tgid_of(boxfs_mount *m, int32_t pid)
 static int req_caller(boxfs_mount *m, fuse_req_t req, boxfs_caller *c)
 {
     const struct fuse_ctx *ctx = fuse_req_ctx(req);
+    in_fuse_worker = 1;
     memset(c, 0, sizeof *c);
     c->pid = (int32_t)ctx->pid;
     c->uid = (uint32_t)ctx->uid;
@@ -180,6 +188,7 @@ static void enqueue(boxfs_mount *m, int entry, uint64_t id, const char *name)
     it = malloc(sizeof *it + len + 1);
     if (it) {
         it->next = NULL;
+        it->seq = ++m->qseq;
         it->id = id;
         it->entry = entry;
         memcpy(it->name, name ? name : "", len + 1);
@@ -203,6 +212,19 @@ static void inval_inode_cb(void *ctx, uint64_t node)
     enqueue(ctx, 0, node, NULL);
 }
 
+static void inval_sync_cb(void *ctx)
+{
+    boxfs_mount *m = ctx;
+    uint64_t target;
+    if (in_fuse_worker)
+        return;
+    pthread_mutex_lock(&m->qlock);
+    target = m->qseq;
+    while (m->qdone < target && !m->qstop)
+        pthread_cond_wait(&m->qdone_cond, &m->qlock);
+    pthread_mutex_unlock(&m->qlock);
+}
+
 static void *notify_main(void *arg)
 {
     boxfs_mount *m = arg;
@@ -224,9 +246,13 @@ static void *notify_main(void *arg)
             else
                 fuse_lowlevel_notify_inval_inode(m->se, it->id, 0, 0);
         }
-        free(it);
         pthread_mutex_lock(&m->qlock);
+        m->qdone = it->seq;
+        pthread_cond_broadcast(&m->qdone_cond);
+        free(it);
     }
+    m->qdone = m->qseq;
+    pthread_cond_broadcast(&m->qdone_cond);
     pthread_mutex_unlock(&m->qlock);
     return NULL;
 }
@@ -244,18 +270,24 @@ static void reply_entry(boxfs_mount *m, fuse_req_t req, boxfs_node *n, const cha
 {
     struct fuse_entry_param e;
     boxfs *vol = m->vol;
+    int cached = 1;
     memset(&e, 0, sizeof e);
     boxfs_lock(vol);
     if (n->nlookup++ > 0)
         boxfs_node_put(vol, n); /* the kernel holds one reference for all its lookups */
-    if (kname && n != vol->root)
-        boxfs_remember_kname(vol, n, kname);
+    if (kname && n != vol->root) {
+        /* only the stored spelling is cached; another case variant is
+         * looked up again at each use, so it can never outlive the name */
+        cached = n->name && !strcmp(kname, n->name);
+        if (cached)
+            boxfs_remember_kname(vol, n, kname);
+    }
     e.ino = boxfs_node_id(vol, n);
     boxfs_unlock(vol);
     e.attr = *hs;
     present(&e.attr);
     e.attr_timeout = ATTR_TIMEOUT;
-    e.entry_timeout = ENTRY_TIMEOUT;
+    e.entry_timeout = cached ? ENTRY_TIMEOUT : 0;
     if (fi) {
         if (fuse_reply_create(req, &e, fi) == -ENOENT) {
             /* interrupted: the kernel will not release this handle */
@@ -529,7 +561,7 @@ static unsigned flags_access(int flags)
                                  : BOXFS_ACCESS_READ;
     if (flags & (O_APPEND | O_TRUNC))
         a |= BOXFS_ACCESS_WRITE;
-    return a | BOXFS_ACCESS_READ_ATTR | BOXFS_ACCESS_WRITE_ATTR;
+    return a | BOXFS_ACCESS_READ_ATTR;
 }
 
 static void do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -560,7 +592,7 @@ static void do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
         return;
     }
     boxfs_lock(m->vol);
-    boxfs_node_ref(f->node); /* the entry's reference, besides the handle's */
+    boxfs_node_ref(m->vol, f->node); /* the entry's reference, besides the handle's */
     boxfs_unlock(m->vol);
     if (fi) {
         fi->fh = (uint64_t)(uintptr_t)f;
@@ -1026,20 +1058,19 @@ static int is_mountpoint(const char *path)
     return r;
 }
 
-/* Unmount the kernel side; the loop ends when the connection goes. */
+/* Unmount the kernel side; the loop ends by itself when the connection
+ * goes.  Never stat the mount point here: if the loop were already gone,
+ * nobody would answer. */
 static int kernel_unmount(boxfs_mount *m)
 {
-    struct stat st;
-    if (stat(m->mountpoint, &st) && errno == ENOTCONN)
-        return boxfs_mount_cleanup_stale(m->mountpoint) < 0 ? BOXFS_E_IO : 0;
     if (geteuid() == 0) {
-        if (!umount2(m->mountpoint, 0))
+        if (!umount2(m->mountpoint, UMOUNT_NOFOLLOW))
             return 0;
         if (errno == EINVAL) /* not mounted (any more) */
             return 0;
         /* busy: abort the connection (open files get errors), then detach */
-        umount2(m->mountpoint, MNT_FORCE);
-        if (!umount2(m->mountpoint, MNT_DETACH) || errno == EINVAL)
+        umount2(m->mountpoint, MNT_FORCE | UMOUNT_NOFOLLOW);
+        if (!umount2(m->mountpoint, MNT_DETACH | UMOUNT_NOFOLLOW) || errno == EINVAL)
             return 0;
         return boxfs_from_errno(errno);
     } else {
@@ -1068,6 +1099,7 @@ static void mount_free(boxfs_mount *m)
     pthread_cond_destroy(&m->mcond);
     pthread_mutex_destroy(&m->qlock);
     pthread_cond_destroy(&m->qcond);
+    pthread_cond_destroy(&m->qdone_cond);
     pthread_mutex_destroy(&m->plock);
     free(m->mountpoint);
     free(m);
@@ -1152,6 +1184,7 @@ int boxfs_mount_start(boxfs *vol, const char *mountpoint, const boxfs_mount_opts
     pthread_cond_init(&m->mcond, NULL);
     pthread_mutex_init(&m->qlock, NULL);
     pthread_cond_init(&m->qcond, NULL);
+    pthread_cond_init(&m->qdone_cond, NULL);
     pthread_mutex_init(&m->plock, NULL);
     if (opts)
         m->opts = *opts;
@@ -1181,6 +1214,7 @@ int boxfs_mount_start(boxfs *vol, const char *mountpoint, const boxfs_mount_opts
     boxfs_lock(vol);
     vol->inval.entry = inval_entry_cb;
     vol->inval.inode = inval_inode_cb;
+    vol->inval.sync = inval_sync_cb;
     vol->inval.ctx = m;
     __atomic_store_n(&vol->mounted, 1, __ATOMIC_RELEASE);
     boxfs_unlock(vol);
@@ -1215,7 +1249,6 @@ fail_args:
     fuse_opt_free_args(&args);
     goto fail;
 fail_mounted:
-    fuse_session_exit(m->se);
     kernel_unmount(m);
     if (m->loop_started)
         pthread_join(m->loop_thread, NULL);
@@ -1253,10 +1286,12 @@ int boxfs_mount_stop(boxfs_mount *m)
     int err = 0;
     if (!m)
         return 0;
-    fuse_session_exit(m->se);
+    /* unmount first: asking the loop to exit before would let its workers
+     * quit while the kernel still sends requests that nobody answers */
     if (!boxfs_mount_ended(m))
         err = kernel_unmount(m);
     pthread_join(m->loop_thread, NULL);
+    fuse_session_exit(m->se);
     fuse_session_unmount(m->se);
     pthread_mutex_lock(&m->qlock);
     m->qstop = 1;

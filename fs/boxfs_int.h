@@ -112,6 +112,9 @@ struct boxfs_file {
 typedef struct boxfs_inval_ops {
     void (*entry)(void *ctx, uint64_t parent_id, const char *name);
     void (*inode)(void *ctx, uint64_t node_id);
+    /* wait until what was queued so far reached the kernel (called without
+     * vol->lock, by in-process callers only) */
+    void (*sync)(void *ctx);
     void *ctx;
 } boxfs_inval_ops;
 
@@ -167,7 +170,7 @@ char *boxfs_display(const char *s);
 
 void boxfs_lock(boxfs *vol);
 void boxfs_unlock(boxfs *vol);
-void boxfs_node_ref(boxfs_node *n);
+void boxfs_node_ref(boxfs *vol, boxfs_node *n);
 void boxfs_node_put(boxfs *vol, boxfs_node *n);
 /* The fd of a directory node (opened on demand); BOXFS_E_STALE, ... */
 int boxfs_node_fd(boxfs *vol, boxfs_node *n, int *fd);
@@ -197,6 +200,8 @@ char *boxfs_node_path(boxfs *vol, boxfs_node *n, const char *child);
 void boxfs_inval_names(boxfs *vol, boxfs_node *n);
 void boxfs_inval_node(boxfs *vol, boxfs_node *n);
 void boxfs_remember_kname(boxfs *vol, boxfs_node *n, const char *name);
+/* After an in-process change: wait for its kernel invalidations. */
+void boxfs_inval_wait(boxfs *vol, int via_fuse);
 uint64_t boxfs_node_id(boxfs *vol, boxfs_node *n);
 
 /* Map a host errno (positive) to a boxfs code. */
@@ -211,6 +216,7 @@ typedef struct boxfs_res {
     boxfs_node *dir;   /* parent (ref), NULL when the target is `self` */
     boxfs_node *self;  /* the target's node (ref) when known */
     char *name;        /* last component: stored name if found, else as given */
+    char *given;       /* last component as the caller spelled it */
     int found;
     uint8_t type;
     uint64_t ino;

@@ -175,6 +175,7 @@ static void inval_after_write(boxfs *vol, boxfs_node *n, int via_fuse)
     boxfs_lock(vol);
     boxfs_inval_node(vol, n);
     boxfs_unlock(vol);
+    boxfs_inval_wait(vol, via_fuse);
 }
 
 /* ---- resolution ---- */
@@ -190,6 +191,7 @@ void boxfs_res_free(boxfs *vol, boxfs_res *r)
         boxfs_unlock(vol);
     }
     free(r->name);
+    free(r->given);
     free(r->path);
     memset(r, 0, sizeof *r);
 }
@@ -197,7 +199,7 @@ void boxfs_res_free(boxfs *vol, boxfs_res *r)
 /* Fill r for the node n itself (under the lock). */
 static int res_for_node(boxfs *vol, boxfs_node *n, boxfs_res *r)
 {
-    boxfs_node_ref(n);
+    boxfs_node_ref(vol, n);
     r->self = n;
     r->found = !n->gone;
     r->type = n->isdir ? BOXFS_DT_DIR : BOXFS_DT_REG;
@@ -207,9 +209,10 @@ static int res_for_node(boxfs *vol, boxfs_node *n, boxfs_res *r)
         return BOXFS_E_NOMEM;
     if (n != vol->root) {
         r->dir = n->parent;
-        boxfs_node_ref(r->dir);
+        boxfs_node_ref(vol, r->dir);
         r->name = strdup(n->name);
-        if (!r->name)
+        r->given = strdup(n->name);
+        if (!r->name || !r->given)
             return BOXFS_E_NOMEM;
     }
     if (n->gone)
@@ -223,7 +226,10 @@ static int res_last(boxfs *vol, boxfs_node *dir, const char *name, boxfs_res *r)
     boxfs_dent *e;
     int err = boxfs_dir_prepare(vol, dir);
     r->dir = dir;
-    boxfs_node_ref(dir);
+    boxfs_node_ref(vol, dir);
+    r->given = strdup(name);
+    if (!r->given)
+        return BOXFS_E_NOMEM;
     if (err) {
         r->name = strdup(name);
         r->path = boxfs_node_path(vol, dir, name);
@@ -242,7 +248,7 @@ static int res_last(boxfs *vol, boxfs_node *dir, const char *name, boxfs_res *r)
         r->type = e->type;
         r->ino = e->ino;
         if (n && n->ino == e->ino) {
-            boxfs_node_ref(n);
+            boxfs_node_ref(vol, n);
             r->self = n;
         }
     }
@@ -267,7 +273,7 @@ int boxfs_resolve(boxfs *vol, boxfs_node *base, const char *path, boxfs_res *r)
     r->must_dir = pv.trailing_sep;
     boxfs_lock(vol);
     cur = base ? base : vol->root;
-    boxfs_node_ref(cur);
+    boxfs_node_ref(vol, cur);
     if (pv.n == 0) {
         err = res_for_node(vol, cur, r);
         if (!err && cur->gone)
@@ -331,7 +337,8 @@ partial: {
         w += sprintf(w, "\\%s", pv.comp[k]);
     free(head);
     r->name = strdup(pv.comp[pv.n - 1]);
-    if (!r->name)
+    r->given = strdup(pv.comp[pv.n - 1]);
+    if (!r->name || !r->given)
         err = BOXFS_E_NOMEM;
 }
 out:
@@ -400,7 +407,7 @@ static int relookup(boxfs *vol, boxfs_res *r, boxfs_dent **e, int *dfd)
 static boxfs_node *res_node_get(boxfs *vol, boxfs_res *r, boxfs_dent *e)
 {
     if (!e) {
-        boxfs_node_ref(vol->root);
+        boxfs_node_ref(vol, vol->root);
         return vol->root;
     }
     return boxfs_node_child(vol, r->dir, e);
@@ -670,6 +677,7 @@ int boxfs_op_open(boxfs *vol, const boxfs_caller *who, boxfs_res *r, unsigned ac
         req.access = need;
         req.exists = !(need & BOXFS_ACCESS_CREATE);
     }
+    boxfs_inval_wait(vol, via_fuse);
     boxfs_done(vol, &req, err);
     if (!err && info)
         *info = inf;
@@ -745,6 +753,8 @@ int boxfs_close(boxfs_file *f)
     boxfs_unlock(vol);
     if (f->fd >= 0)
         close(f->fd);
+    if (deleted)
+        boxfs_inval_wait(vol, f->via_fuse);
     if (deleted) {
         req.caller = &f->who;
         req.op = BOXFS_OP_CLOSE_DELETE;
@@ -1290,6 +1300,7 @@ perform:
         }
         boxfs_unlock(vol);
     }
+    boxfs_inval_wait(vol, via_fuse);
     boxfs_done(vol, &req, err);
     return err;
 }
@@ -1354,6 +1365,7 @@ int boxfs_op_mkdir(boxfs *vol, const boxfs_caller *who, boxfs_res *r, int via_fu
         }
         boxfs_unlock(vol);
     }
+    boxfs_inval_wait(vol, via_fuse);
     boxfs_done(vol, &req, err);
     return err;
 }
@@ -1371,7 +1383,7 @@ int boxfs_mkdir(boxfs *vol, const boxfs_caller *who, boxfs_file *root, const cha
     err = boxfs_resolve(vol, root ? root->node : NULL, path, &r);
     if (err)
         boxfs_refuse(vol, who, BOXFS_OP_MKDIR, BOXFS_ACCESS_CREATE, r.path ? r.path : path, 0, err);
-    else if (!r.dir)
+    else if (!r.dir && !r.err)
         err = boxfs_refuse(vol, who, BOXFS_OP_MKDIR, BOXFS_ACCESS_CREATE, r.path, 0,
                            BOXFS_E_EXISTS); /* the root */
     else
@@ -1441,6 +1453,7 @@ int boxfs_op_delete(boxfs *vol, const boxfs_caller *who, boxfs_res *r, int kind,
         }
         boxfs_unlock(vol);
     }
+    boxfs_inval_wait(vol, via_fuse);
     boxfs_done(vol, &req, err);
     return err;
 }
@@ -1564,7 +1577,8 @@ int boxfs_op_rename(boxfs *vol, const boxfs_caller *who, boxfs_res *from, boxfs_
             boxfs_node *fnode = boxfs_node_find(vol, from->dir, fe->name);
             boxfs_node *tnode = NULL;
             /* the new name as given, or the stored one when it is the same entry */
-            const char *given = to->name;
+            const char *given = to->given;
+            uint64_t tino = terr == 0 ? te->ino : 0; /* te may be freed by what follows */
             snprintf(fname, sizeof fname, "%s", fe->name);
             if (fnode && fnode->ino != fino)
                 fnode = NULL;
@@ -1613,7 +1627,7 @@ int boxfs_op_rename(boxfs *vol, const boxfs_caller *who, boxfs_res *from, boxfs_
             }
             if (!err) {
                 unsigned flags = terr == 0 && replace ? 0 : RENAME_NOREPLACE;
-                if (terr == 0 && te->ino == fino && to->dir == from->dir)
+                if (terr == 0 && tino == fino && to->dir == from->dir)
                     flags = RENAME_NOREPLACE; /* case change: the new spelling is free */
                 if (renameat2(fdfd, fname, tdfd, given, flags)) {
                     err = boxfs_from_errno(errno);
@@ -1645,6 +1659,7 @@ int boxfs_op_rename(boxfs *vol, const boxfs_caller *who, boxfs_res *from, boxfs_
         }
         boxfs_unlock(vol);
     }
+    boxfs_inval_wait(vol, via_fuse);
     boxfs_done(vol, &req, err);
     return err;
 }

@@ -557,10 +557,6 @@ static boxfs_node *node_free(boxfs *vol, boxfs_node *n)
     return parent;
 }
 
-void boxfs_node_ref(boxfs_node *n)
-{
-    n->refs++;
-}
 
 void boxfs_node_put(boxfs *vol, boxfs_node *n)
 {
@@ -586,7 +582,7 @@ void boxfs_node_put(boxfs *vol, boxfs_node *n)
     }
 }
 
-static void node_get_ref(boxfs *vol, boxfs_node *n)
+void boxfs_node_ref(boxfs *vol, boxfs_node *n)
 {
     if (n->refs++ == 0)
         lru_unlink(vol, n);
@@ -597,7 +593,7 @@ boxfs_node *boxfs_node_child(boxfs *vol, boxfs_node *dir, const boxfs_dent *e)
     boxfs_node *n = boxfs_node_find(vol, dir, e->name);
     if (n) {
         if (n->ino == e->ino && n->isdir == (e->type == BOXFS_DT_DIR)) {
-            node_get_ref(vol, n);
+            boxfs_node_ref(vol, n);
             return n;
         }
         boxfs_node_gone(vol, n); /* replaced behind our back */
@@ -613,7 +609,7 @@ boxfs_node *boxfs_node_child(boxfs *vol, boxfs_node *dir, const boxfs_dent *e)
         return NULL;
     }
     n->parent = dir;
-    node_get_ref(vol, dir);
+    boxfs_node_ref(vol, dir);
     n->ino = e->ino;
     n->dev = vol->dev;
     n->isdir = e->type == BOXFS_DT_DIR;
@@ -649,7 +645,7 @@ int boxfs_node_move(boxfs *vol, boxfs_node *n, boxfs_node *newdir, const char *n
     n->name = nm;
     if (n->parent != newdir) {
         boxfs_node *op = n->parent;
-        node_get_ref(vol, newdir);
+        boxfs_node_ref(vol, newdir);
         n->parent = newdir;
         ntab_insert(vol, n);
         boxfs_node_put(vol, op);
@@ -1013,6 +1009,22 @@ void boxfs_inval_names(boxfs *vol, boxfs_node *n)
     n->nknames = 0;
 }
 
+void boxfs_inval_wait(boxfs *vol, int via_fuse)
+{
+    void (*sync)(void *) = NULL;
+    void *ctx = NULL;
+    if (via_fuse || !__atomic_load_n(&vol->mounted, __ATOMIC_ACQUIRE))
+        return;
+    boxfs_lock(vol);
+    if (vol->mounted) {
+        sync = vol->inval.sync;
+        ctx = vol->inval.ctx;
+    }
+    boxfs_unlock(vol);
+    if (sync)
+        sync(ctx);
+}
+
 void boxfs_inval_node(boxfs *vol, boxfs_node *n)
 {
     if (vol->mounted && (n->nlookup > 0 || n == vol->root))
@@ -1195,7 +1207,7 @@ static int skeleton_path(boxfs *vol, const char *path)
     int err = boxfs_path_parse(path, 0, &pv);
     if (err)
         return err;
-    node_get_ref(vol, cur);
+    boxfs_node_ref(vol, cur);
     for (size_t i = 0; i < pv.n && !err; i++) {
         boxfs_dent *e;
         boxfs_node *child;
