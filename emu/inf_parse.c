@@ -165,8 +165,16 @@ static int decode(inf_file *f, const uint8_t *b, size_t n)
     size_t o = 0;
     int bad_utf8 = 0;
     if (utf16) {
-        for (size_t i = 0; i + 1 < len; i += 2)
-            t[o++] = be ? (uint16_t)(p[i] << 8 | p[i + 1]) : (uint16_t)(p[i] | p[i + 1] << 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (!be) {
+            memcpy(t, p, units * sizeof(uint16_t));
+            o = units;
+        } else
+#endif
+        {
+            for (size_t i = 0; i + 1 < len; i += 2)
+                t[o++] = be ? (uint16_t)(p[i] << 8 | p[i + 1]) : (uint16_t)(p[i] | p[i + 1] << 8);
+        }
     } else if (f->enc == INF_ENC_UTF8) {
         size_t i = 0;
         while (i < len) {
@@ -401,6 +409,33 @@ static inline void field_add(lexer *lx, const uint16_t *ptr, int significant)
 mark:
     if (significant)
         lx->fmark = lx->flen;
+}
+
+/* Add n consecutive significant characters (the common case: a plain slice). */
+static inline void field_add_run(lexer *lx, const uint16_t *ptr, size_t n)
+{
+    if (!lx->fcopy) {
+        if (lx->flen == 0) {
+            lx->fstart = ptr;
+            lx->flen = lx->fmark = n;
+            return;
+        }
+        if (lx->fstart + lx->flen == ptr) {
+            lx->flen += n;
+            lx->fmark = lx->flen;
+            return;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        field_add(lx, ptr + i, 1);
+}
+
+/* A character with no lexical meaning: not a blank, quote, separator, comment, escape or line end. */
+static inline int is_plain(uint16_t c)
+{
+    if (c < 0x80)
+        return c > ' ' && c != '"' && c != ';' && c != ',' && c != '=' && c != '%' && c != '\\' && c != 0x7f;
+    return !is_ws(c);
 }
 
 static void field_end(lexer *lx)
@@ -642,10 +677,14 @@ static void parse_data(lexer *lx)
             if (is_ws(c)) {
                 if (lx->flen)
                     field_add(lx, p, 0);
+                lx->p = p + 1;
             } else {
-                field_add(lx, p, 1);
+                const uint16_t *q = p + 1;
+                while (q < lx->end && is_plain(*q))
+                    q++;
+                field_add_run(lx, p, (size_t)(q - p));
+                lx->p = q;
             }
-            lx->p = p + 1;
             break;
         }
     }

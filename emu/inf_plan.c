@@ -76,6 +76,9 @@ typedef struct pctx {
     inf_ref_fn ref;
     void *ref_ctx;
     int oom;
+    /* new_op: the last section's name as a plan string (ops of one section come together). */
+    const inf_section *name_sec;
+    inf_wstr name_w;
     /* Include names already warned about. */
     inf_str warned[32];
     int nwarned;
@@ -207,7 +210,11 @@ static inf_op *new_op(pctx *pc, enum phase ph, inf_op_kind kind, const scope *sc
     op->file = emu_inf_name(f);
     if (l) {
         const inf_section *sec = emu_inf_section_at(f, l->section);
-        op->section = wstr_s(pc, sec->name);
+        if (sec != pc->name_sec) {
+            pc->name_w = wstr_s(pc, sec->name);
+            pc->name_sec = sec;
+        }
+        op->section = pc->name_w;
     } else {
         op->section = wstr(pc, NULL, 0);
     }
