@@ -12,6 +12,7 @@
 #include <pnpbox/k_file.h>
 
 #include "emu/emu.h"
+#include "emu/file_core.h"
 #include "emu/kfile.h"
 #include "tests/support/tsupport.h"
 
