@@ -221,9 +221,10 @@ Test(kfile_dir, partial_buffers_and_single_entries)
     cr_expect_eq(iosb.Status, STATUS_BUFFER_OVERFLOW);
     cr_expect_eq(iosb.Information, nfixed + 4);
     cr_expect_eq(n->FileNameLength, 10, "the whole name's length: d.tmp");
-    cr_expect_eq(n->FileName[0], 'd');
-    cr_expect_eq(n->FileName[1], '.');
-    cr_expect_eq(n->FileName[2], 0x5555);
+    const WCHAR *fn = (const WCHAR *)(u.b + offsetof(FILE_NAMES_INFORMATION, FileName));
+    cr_expect_eq(fn[0], 'd');
+    cr_expect_eq(fn[1], '.');
+    cr_expect_eq(fn[2], 0x5555);
     cr_assert_eq(ZwQueryDirectoryFile(h, NULL, NULL, NULL, &iosb, &u, sizeof u, FileNamesInformation, TRUE, NULL,
                                       FALSE),
                  STATUS_SUCCESS);

@@ -152,10 +152,11 @@ Test(kfile_info, name_information)
                  STATUS_BUFFER_OVERFLOW);
     cr_expect_eq(iosb.Status, STATUS_BUFFER_OVERFLOW);
     cr_expect_eq(iosb.Information, sizeof(FILE_NAME_INFORMATION));
+    const WCHAR *fn = (const WCHAR *)(u.b + offsetof(FILE_NAME_INFORMATION, FileName));
     cr_expect_eq(u.n.FileNameLength, elen);
-    cr_expect_eq(u.n.FileName[0], '\\');
-    cr_expect_eq(u.n.FileName[1], 'W');
-    cr_expect_eq(u.n.FileName[2], 0xcccc);
+    cr_expect_eq(fn[0], '\\');
+    cr_expect_eq(fn[1], 'W');
+    cr_expect_eq(fn[2], 0xcccc);
     /* One byte short of the whole name. */
     memset(&u, 0xcc, sizeof u);
     ULONG full = offsetof(FILE_NAME_INFORMATION, FileName) + elen;
@@ -167,7 +168,7 @@ Test(kfile_info, name_information)
     cr_expect_eq(iosb.Information, full);
     cr_expect_eq(u.n.FileNameLength, elen);
     cr_expect_eq(memcmp(u.n.FileName, expect, elen), 0);
-    cr_expect_eq(u.n.FileName[elen / 2], 0xcccc);
+    cr_expect_eq(fn[elen / 2], 0xcccc);
     /* FileAllInformation: the same rule after its fixed part. */
     union {
         FILE_ALL_INFORMATION a;
@@ -180,7 +181,7 @@ Test(kfile_info, name_information)
                  STATUS_BUFFER_OVERFLOW);
     cr_expect_eq(iosb.Information, sizeof(FILE_ALL_INFORMATION));
     cr_expect_eq(all.a.NameInformation.FileNameLength, elen);
-    cr_expect_eq(all.a.NameInformation.FileName[2], 0xcccc);
+    cr_expect_eq(((const WCHAR *)(all.b + offsetof(FILE_ALL_INFORMATION, NameInformation.FileName)))[2], 0xcccc);
     memset(&all, 0xcc, sizeof all);
     cr_expect_eq(ZwQueryInformationFile(h, &iosb, &all, sizeof all, FileAllInformation), STATUS_SUCCESS);
     cr_expect_eq(iosb.Information, offsetof(FILE_ALL_INFORMATION, NameInformation.FileName) + elen);
@@ -194,7 +195,7 @@ Test(kfile_info, name_information)
                  STATUS_SUCCESS);
     cr_expect_eq(ZwQueryInformationFile(h, &iosb, &u, sizeof u, FileNameInformation), STATUS_SUCCESS);
     cr_expect_eq(u.n.FileNameLength, 2);
-    cr_expect_eq(u.n.FileName[0], '\\');
+    cr_expect_eq(fn[0], '\\');
     kf_close(h);
 }
 
