@@ -571,6 +571,9 @@ typedef struct inf_plan_opts {
     uint8_t signature_score;           /* for ranking (emu_inf_plan_device) */
 } inf_plan_opts;
 
+/* A plan holds at most this many operations; beyond it an error issue says the rest was not planned. */
+#define INF_MAX_PLAN_OPS 200000u
+
 /* Plan the install of one driver node (from emu_inf_match) on a device. */
 int emu_inf_plan_node(const inf_file *inf, const inf_plan_opts *opts, const inf_driver_node *node,
                       inf_plan **out);
@@ -587,7 +590,10 @@ enum {
 /*
  * The operations of every driver node of the package (each DDInstall once),
  * plus [DefaultInstall] and [ClassInstall32], and the list of every file
- * the package references (plan->files), independent of any device.
+ * the package references (plan->files), independent of any device.  A list
+ * section (AddReg, DelReg, CopyFiles...) shared by several install sections
+ * is planned once per HKR target, so the ops are the set of what any device
+ * install of the package does.
  */
 int emu_inf_plan_package(const inf_file *inf, const inf_plan_opts *opts, unsigned flags,
                          inf_plan **out);

@@ -56,6 +56,51 @@ static inline uint32_t inf_hash_w(const uint16_t *s, size_t n)
     return h;
 }
 
+/*
+ * An index map: 32-bit hash -> indices into the caller's array, so that
+ * lookups stay linear on hostile inputs (100k lines).  The caller checks
+ * equality; entries are never removed.
+ */
+typedef struct inf_imap {
+    uint32_t *head;      /* per bucket: first entry, UINT32_MAX empty */
+    uint32_t *next;      /* per entry: next entry in the bucket */
+    uint32_t *hash;      /* per entry */
+    uint32_t *idx;       /* per entry: the caller's index */
+    uint32_t nbuckets, n, cap;
+} inf_imap;
+
+int inf_imap_add(inf_imap *m, uint32_t hash, uint32_t idx); /* 0 or INF_E_NOMEM */
+/* Iterate the entries with this hash: it = first(...); it != UINT32_MAX; it = next(...). */
+static inline uint32_t inf_imap_first(const inf_imap *m, uint32_t hash)
+{
+    if (!m->nbuckets)
+        return UINT32_MAX;
+    uint32_t e = m->head[hash & (m->nbuckets - 1)];
+    while (e != UINT32_MAX && m->hash[e] != hash)
+        e = m->next[e];
+    return e;
+}
+static inline uint32_t inf_imap_next(const inf_imap *m, uint32_t e)
+{
+    uint32_t h = m->hash[e];
+    e = m->next[e];
+    while (e != UINT32_MAX && m->hash[e] != h)
+        e = m->next[e];
+    return e;
+}
+static inline uint32_t inf_imap_idx(const inf_imap *m, uint32_t e)
+{
+    return m->idx[e];
+}
+void inf_imap_free(inf_imap *m);
+
+/* Hash helpers for keys built from several pieces (case-insensitive for strings). */
+static inline uint32_t inf_hash_mix(uint32_t h, uint32_t v)
+{
+    h ^= v + 0x9e3779b9u + (h << 6) + (h >> 2);
+    return h;
+}
+
 /* ---- the parsed file ---- */
 typedef struct inf_strdef {
     inf_str key, value;

@@ -259,6 +259,42 @@ static void lint_reachability(lctx *lc)
         lc->oom = 1;
         return;
     }
+    /* Children: "X.anything" follows a referenced X (DDInstall families, .security, .Wdf, ...).
+     * Edges from every dotted prefix that is itself a section, as adjacency lists. */
+    uint32_t *first = malloc((ns + 1) * sizeof *first), *child = NULL, *nextc = NULL;
+    size_t nedges = 0, ecap = 0;
+    if (!first) {
+        free(work);
+        lc->oom = 1;
+        return;
+    }
+    memset(first, 0xff, (ns + 1) * sizeof *first);
+    for (size_t j = 0; j < ns && !lc->oom; j++) {
+        inf_str n = emu_inf_section_at(f, j)->name;
+        for (size_t k = 1; k + 1 < n.n; k++) {
+            if (n.s[k] != '.')
+                continue;
+            const inf_section *par = inf_section_get(f, n.s, k);
+            if (!par)
+                continue;
+            if (nedges == ecap) {
+                ecap = ecap ? ecap * 2 : 64;
+                uint32_t *c2 = realloc(child, ecap * sizeof *c2), *n2 = c2 ? realloc(nextc, ecap * sizeof *n2) : NULL;
+                if (c2)
+                    child = c2;
+                if (n2)
+                    nextc = n2;
+                if (!c2 || !n2) {
+                    lc->oom = 1;
+                    break;
+                }
+            }
+            uint32_t pi = (uint32_t)inf_section_index(f, par);
+            child[nedges] = (uint32_t)j;
+            nextc[nedges] = first[pi];
+            first[pi] = (uint32_t)nedges++;
+        }
+    }
     size_t nw = 0;
     for (size_t i = 0; i < ns; i++) {
         if (always_referenced(emu_inf_section_at(f, i)->name))
@@ -266,17 +302,13 @@ static void lint_reachability(lctx *lc)
         if (lc->refd[i])
             work[nw++] = (uint32_t)i;
     }
-    /* "X.anything" follows a referenced X: DDInstall families, .security, .Wdf, ... */
-    while (nw) {
+    while (nw && !lc->oom) {
         uint32_t si = work[--nw];
         const inf_section *s = emu_inf_section_at(f, si);
-        for (size_t j = 0; j < ns; j++) {
-            if (lc->refd[j])
-                continue;
-            inf_str n = emu_inf_section_at(f, j)->name;
-            if (n.n > s->name.n + 1 && n.s[s->name.n] == '.' && pb_wcsnieq(n.s, s->name.n, s->name.s, s->name.n)) {
-                lc->refd[j] = 1;
-                work[nw++] = (uint32_t)j;
+        for (uint32_t e = first[si]; e != UINT32_MAX; e = nextc[e]) {
+            if (!lc->refd[child[e]]) {
+                lc->refd[child[e]] = 1;
+                work[nw++] = child[e];
             }
         }
         if (no_scan(s->name))
@@ -299,7 +331,10 @@ static void lint_reachability(lctx *lc)
         }
     }
     free(work);
-    for (size_t i = 0; i < ns; i++)
+    free(first);
+    free(child);
+    free(nextc);
+    for (size_t i = 0; i < ns && !lc->oom; i++)
         if (!lc->refd[i]) {
             const inf_section *s = emu_inf_section_at(f, i);
             find(lc, s->header_lines[0], 2083, inf_u8(s->name));
@@ -534,63 +569,70 @@ static void lint_file(lctx *lc, const inf_op *op)
         find(lc, op->lineno, 1102, op->directive, "13");
 }
 
+static uint32_t hash_s(uint32_t h, inf_str s)
+{
+    return inf_hash_mix(h, inf_hash_w(s.s, s.n));
+}
+
+/* Hash of a path compared with path_eq (separators and case folded, outer '\' trimmed). */
+static uint32_t hash_path(uint32_t h, inf_str s)
+{
+    s = strip_bs(s);
+    uint32_t x = 2166136261u;
+    for (size_t i = 0; i < s.n; i++) {
+        uint16_t c = s.s[i] == '/' ? '\\' : pb_upcase(s.s[i]);
+        x = (x ^ c) * 16777619u;
+    }
+    return inf_hash_mix(h, x);
+}
+
 static void lint_services(lctx *lc, const inf_plan *p)
 {
-    for (size_t i = 0; i < p->nops; i++) {
+    inf_imap assoc = {0}, svcs = {0}, dests = {0};
+    /* Copy destinations by (DIRID, path below it) for 2084. */
+    for (size_t j = 0; j < p->nops; j++) {
+        const inf_op *c = &p->ops[j];
+        if (c->kind != INF_OP_COPY)
+            continue;
+        inf_str sub = strip_bs(S(c->u.file.dest_subdir));
+        uint32_t h = (uint32_t)c->u.file.dest_dirid;
+        if (sub.n)
+            h = hash_path(h, sub);
+        h = hash_path(h, S(c->u.file.dest_name));
+        if (inf_imap_add(&dests, h, (uint32_t)j))
+            lc->oom = 1;
+    }
+    for (size_t i = 0; i < p->nops && !lc->oom; i++) {
         const inf_op *op = &p->ops[i];
         if (op->kind != INF_OP_SERVICE || op->inf != lc->f)
             continue;
         const inf_service_op *sv = &op->u.service;
         /* 1211: more than one associated service in one .Services section */
         if (sv->flags & INF_SVC_ASSOCSERVICE) {
-            for (size_t j = 0; j < i; j++) {
-                const inf_op *o2 = &p->ops[j];
-                if (o2->kind == INF_OP_SERVICE && o2->inf == op->inf && (o2->u.service.flags & INF_SVC_ASSOCSERVICE) &&
-                    inf_str_ieq_str(S(o2->section), S(op->section)) && o2->lineno != op->lineno) {
-                    find(lc, op->lineno, 1211, inf_u8(S(op->section)));
-                    break;
+            uint32_t h = hash_s(0, S(op->section));
+            int found = 0;
+            for (uint32_t e = inf_imap_first(&assoc, h); e != UINT32_MAX && !found; e = inf_imap_next(&assoc, e)) {
+                const inf_op *o2 = &p->ops[inf_imap_idx(&assoc, e)];
+                if (inf_str_ieq_str(S(o2->section), S(op->section))) {
+                    found = 1;
+                    if (o2->lineno != op->lineno)
+                        find(lc, op->lineno, 1211, inf_u8(S(op->section)));
                 }
             }
+            if (!found && inf_imap_add(&assoc, h, (uint32_t)i))
+                lc->oom = 1;
         }
-        if (!sv->name.n || !sv->binary.n)
+        if (!sv->name.n)
             continue;
-        uint32_t bl = sv->binary_lineno ? sv->binary_lineno : op->lineno;
-        if (sv->binary_dirid == -2) {
-            find(lc, bl, 2085, inf_u8(S(sv->binary)));
-        } else {
-            const inf_dirid_info *di = emu_inf_dirid_info(sv->binary_dirid);
-            if (di && di->deprecated) {
-                char n[16];
-                snprintf(n, sizeof n, "%d", (int)sv->binary_dirid);
-                find(lc, bl, 1341, n);
-            }
-            int copied = 0;
-            for (size_t j = 0; j < p->nops && !copied; j++) {
-                const inf_op *c = &p->ops[j];
-                if (c->kind != INF_OP_COPY || c->u.file.dest_dirid != sv->binary_dirid)
-                    continue;
-                /* binary_rel = [subdir\]name */
-                inf_str rel = strip_bs(S(sv->binary_rel));
-                inf_str sub = strip_bs(S(c->u.file.dest_subdir));
-                inf_str nm = S(c->u.file.dest_name);
-                if (sub.n) {
-                    if (rel.n == sub.n + 1 + nm.n && path_eq((inf_str){rel.s, sub.n}, sub) && rel.s[sub.n] == '\\' &&
-                        inf_str_ieq_str((inf_str){rel.s + sub.n + 1, nm.n}, nm))
-                        copied = 1;
-                } else if (inf_str_ieq_str(rel, nm)) {
-                    copied = 1;
-                }
-            }
-            if (!copied)
-                find(lc, bl, 2084, inf_u8(S(sv->binary)));
-        }
         /* 1332: the same service configured differently by another AddService */
-        for (size_t j = 0; j < i; j++) {
-            const inf_op *o2 = &p->ops[j];
-            if (o2->kind != INF_OP_SERVICE || o2->inf != lc->f)
+        uint32_t hn = hash_s(0, S(sv->name));
+        int known = 0;
+        for (uint32_t e = inf_imap_first(&svcs, hn); e != UINT32_MAX && !known; e = inf_imap_next(&svcs, e)) {
+            const inf_service_op *s2 = &p->ops[inf_imap_idx(&svcs, e)].u.service;
+            if (!inf_str_ieq_str(S(s2->name), S(sv->name)))
                 continue;
-            const inf_service_op *s2 = &o2->u.service;
-            if (!inf_str_ieq_str(S(s2->name), S(sv->name)) || inf_str_ieq_str(S(s2->install_section), S(sv->install_section)))
+            known = 1;
+            if (inf_str_ieq_str(S(s2->install_section), S(sv->install_section)))
                 continue;
             if (s2->service_type != sv->service_type || s2->start_type != sv->start_type ||
                 s2->error_control != sv->error_control || !inf_str_ieq_str(S(s2->binary), S(sv->binary)) ||
@@ -598,48 +640,94 @@ static void lint_services(lctx *lc, const inf_plan *p)
                 char a[300];
                 snprintf(a, sizeof a, "%s", inf_u8(S(s2->install_section)));
                 find(lc, op->lineno, 1332, inf_u8(S(sv->name)), a, inf_u8(S(sv->install_section)));
-                break;
             }
         }
+        if (!known && inf_imap_add(&svcs, hn, (uint32_t)i))
+            lc->oom = 1;
+        if (!sv->binary.n)
+            continue;
+        uint32_t bl = sv->binary_lineno ? sv->binary_lineno : op->lineno;
+        if (sv->binary_dirid == -2) {
+            find(lc, bl, 2085, inf_u8(S(sv->binary)));
+            continue;
+        }
+        const inf_dirid_info *di = emu_inf_dirid_info(sv->binary_dirid);
+        if (di && di->deprecated) {
+            char n[16];
+            snprintf(n, sizeof n, "%d", (int)sv->binary_dirid);
+            find(lc, bl, 1341, n);
+        }
+        /* binary_rel = [subdir\]name: hash it the way destinations were hashed. */
+        inf_str rel = strip_bs(S(sv->binary_rel));
+        size_t cut = rel.n;
+        while (cut && rel.s[cut - 1] != '\\' && rel.s[cut - 1] != '/')
+            cut--;
+        inf_str rsub = {rel.s, cut ? cut - 1 : 0}, rname = {rel.s + cut, rel.n - cut};
+        uint32_t h = (uint32_t)sv->binary_dirid;
+        if (strip_bs(rsub).n)
+            h = hash_path(h, rsub);
+        h = hash_path(h, rname);
+        int copied = 0;
+        for (uint32_t e = inf_imap_first(&dests, h); e != UINT32_MAX && !copied; e = inf_imap_next(&dests, e)) {
+            const inf_file_op *c = &p->ops[inf_imap_idx(&dests, e)].u.file;
+            copied = c->dest_dirid == sv->binary_dirid && path_eq(S(c->dest_subdir), rsub) &&
+                     path_eq(S(c->dest_name), rname);
+        }
+        if (!copied)
+            find(lc, bl, 2084, inf_u8(S(sv->binary)));
     }
+    inf_imap_free(&assoc);
+    inf_imap_free(&svcs);
+    inf_imap_free(&dests);
 }
 
-/* 1330 (destinations) and 1331 (global registry values) across sections. */
+/* 1330 (destinations) and 1331 (global registry values) across sections: each op is
+ * compared with the first op of the same destination or value. */
 static void lint_conflicts(lctx *lc, const inf_plan *p)
 {
-    for (size_t i = 0; i < p->nops; i++) {
+    inf_imap first = {0};
+    for (size_t i = 0; i < p->nops && !lc->oom; i++) {
         const inf_op *a = &p->ops[i];
         if (a->inf != lc->f)
             continue;
         if (a->kind == INF_OP_COPY) {
-            for (size_t j = 0; j < i; j++) {
-                const inf_op *b = &p->ops[j];
-                if (b->kind != INF_OP_COPY || b->inf != lc->f || b->u.file.dest_dirid != a->u.file.dest_dirid ||
-                    !inf_str_ieq_str(S(b->u.file.dest_name), S(a->u.file.dest_name)) ||
-                    !path_eq(S(b->u.file.dest_subdir), S(a->u.file.dest_subdir)))
+            const inf_file_op *fa = &a->u.file;
+            uint32_t h = hash_path(hash_path(inf_hash_mix(1, (uint32_t)fa->dest_dirid), S(fa->dest_subdir)),
+                                   S(fa->dest_name));
+            int known = 0;
+            for (uint32_t e = inf_imap_first(&first, h); e != UINT32_MAX && !known; e = inf_imap_next(&first, e)) {
+                const inf_op *b = &p->ops[inf_imap_idx(&first, e)];
+                if (b->kind != INF_OP_COPY || b->u.file.dest_dirid != fa->dest_dirid ||
+                    !inf_str_ieq_str(S(b->u.file.dest_name), S(fa->dest_name)) ||
+                    !path_eq(S(b->u.file.dest_subdir), S(fa->dest_subdir)))
                     continue;
-                if (!inf_str_ieq_str(S(b->u.file.src_name), S(a->u.file.src_name)) ||
-                    !path_eq(S(b->u.file.src_subdir), S(a->u.file.src_subdir))) {
+                known = 1;
+                if (!inf_str_ieq_str(S(b->u.file.src_name), S(fa->src_name)) ||
+                    !path_eq(S(b->u.file.src_subdir), S(fa->src_subdir))) {
                     char s1[300], s2[300];
                     snprintf(s1, sizeof s1, "%s", inf_u8(S(b->u.file.src_name)));
-                    snprintf(s2, sizeof s2, "%s", inf_u8(S(a->u.file.src_name)));
-                    find(lc, a->lineno, 1330, inf_u8(S(a->u.file.dest_path)), s1, s2);
-                    break;
+                    snprintf(s2, sizeof s2, "%s", inf_u8(S(fa->src_name)));
+                    find(lc, a->lineno, 1330, inf_u8(S(fa->dest_path)), s1, s2);
                 }
             }
+            if (!known && inf_imap_add(&first, h, (uint32_t)i))
+                lc->oom = 1;
         } else if (a->kind == INF_OP_REG && a->u.reg.root >= INF_ROOT_HKLM && a->u.reg.action == INF_REGOP_SET_VALUE &&
                    strcmp(a->directive, "SCM")) {
             const inf_reg_op *ra = &a->u.reg;
-            for (size_t j = 0; j < i; j++) {
-                const inf_op *b = &p->ops[j];
-                if (b->kind != INF_OP_REG || b->inf != lc->f || b->u.reg.action != INF_REGOP_SET_VALUE)
+            uint32_t h = hash_s(hash_path(inf_hash_mix(2, (uint32_t)ra->root), S(ra->subkey)), S(ra->value_name));
+            int known = 0;
+            for (uint32_t e = inf_imap_first(&first, h); e != UINT32_MAX && !known; e = inf_imap_next(&first, e)) {
+                const inf_op *b = &p->ops[inf_imap_idx(&first, e)];
+                if (b->kind != INF_OP_REG)
                     continue;
                 const inf_reg_op *rb = &b->u.reg;
                 if (rb->root != ra->root || !path_eq(S(rb->subkey), S(ra->subkey)) ||
                     !inf_str_ieq_str(S(rb->value_name), S(ra->value_name)))
                     continue;
+                known = 1;
                 if (b->lineno == a->lineno)
-                    break;
+                    continue;
                 if (rb->type != ra->type || rb->data_len != ra->data_len ||
                     (ra->data_len && memcmp(rb->data, ra->data, ra->data_len))) {
                     char k[1200];
@@ -647,11 +735,13 @@ static void lint_conflicts(lctx *lc, const inf_plan *p)
                     root_text(a, root, sizeof root);
                     snprintf(k, sizeof k, "%s\\%s\\%s", root, inf_u8(strip_bs(S(ra->subkey))), inf_u8(S(ra->value_name)));
                     find(lc, a->lineno, 1331, k);
-                    break;
                 }
             }
+            if (!known && inf_imap_add(&first, h, (uint32_t)i))
+                lc->oom = 1;
         }
     }
+    inf_imap_free(&first);
 }
 
 static void lint_plan(lctx *lc)

@@ -76,6 +76,27 @@ typedef struct pctx {
     inf_ref_fn ref;
     void *ref_ctx;
     int oom;
+    /* Key indexes of the sections looked up by key (SourceDisks*, DestinationDirs). */
+    struct keyidx {
+        const inf_section *sec;
+        inf_imap map;
+    } *kidx;
+    size_t nkidx, kcap;
+    inf_imap issue_map;   /* (line, code, message) of the issues so far */
+    /* Package plans plan each (list section, directive, HKR target) once. */
+    int package;
+    inf_imap memo;
+    struct memo_item {
+        const inf_section *sec;
+        const char *directive;
+        inf_context ctx;
+        inf_root root;
+        inf_wstr arg1, arg2;
+    } *memo_v;
+    size_t nmemo, memo_cap;
+    size_t nops_total;
+    int capped;
+    inf_imap file_map;    /* package file names */
     /* new_op: the last section's name as a plan string (ops of one section come together). */
     const inf_section *name_sec;
     inf_wstr name_w;
@@ -154,8 +175,11 @@ static void vissue(pctx *pc, inf_severity sev, int code, const inf_file *f, uint
 #pragma GCC diagnostic pop
     plan_box *b = pc->box;
     const char *fname = emu_inf_name(f);
-    for (size_t i = b->nissues; i-- > 0;) {
-        const inf_issue *o = &b->issues[i];
+    uint32_t h = inf_hash_mix(inf_hash_mix(lineno, (uint32_t)code), (uint32_t)(uintptr_t)fname);
+    for (const char *c = buf; *c; c++)
+        h = inf_hash_mix(h, (unsigned char)*c);
+    for (uint32_t e = inf_imap_first(&pc->issue_map, h); e != UINT32_MAX; e = inf_imap_next(&pc->issue_map, e)) {
+        const inf_issue *o = &b->issues[inf_imap_idx(&pc->issue_map, e)];
         if (o->lineno == lineno && o->code == code && o->file == fname && !strcmp(o->message, buf))
             return;
     }
@@ -164,7 +188,7 @@ static void vissue(pctx *pc, inf_severity sev, int code, const inf_file *f, uint
         return;
     }
     char *m = inf_arena_strdup(&b->arena, buf);
-    if (!m) {
+    if (!m || inf_imap_add(&pc->issue_map, h, (uint32_t)b->nissues)) {
         pc->oom = 1;
         return;
     }
@@ -194,6 +218,15 @@ static void issue_rule(pctx *pc, int code, const inf_file *f, uint32_t lineno, .
 static inf_op *new_op(pctx *pc, enum phase ph, inf_op_kind kind, const scope *sc, const char *directive,
                       const inf_file *f, const inf_line *l)
 {
+    if (pc->nops_total >= INF_MAX_PLAN_OPS) {
+        if (!pc->capped) {
+            pc->capped = 1;
+            issue(pc, INF_SEV_ERROR, f, l ? l->lineno : 0,
+                  "the plan exceeds %u operations; the rest was not planned", INF_MAX_PLAN_OPS);
+        }
+        return NULL;
+    }
+    pc->nops_total++;
     oplist *ol = &pc->ph[ph];
     if (grow_arr((void **)&ol->v, &ol->cap, ol->n + 1, sizeof(inf_op))) {
         pc->oom = 1;
@@ -220,6 +253,35 @@ static inf_op *new_op(pctx *pc, enum phase ph, inf_op_kind kind, const scope *sc
     }
     op->install = sc->install;
     return op;
+}
+
+/*
+ * In a package plan, has this list section already been planned for the same
+ * directive and HKR target?  (Device plans repeat it, as Windows does.)
+ * Records it when not.
+ */
+static int memo_seen(pctx *pc, const inf_section *sec, const char *directive, const scope *sc)
+{
+    if (!pc->package)
+        return 0;
+    uint32_t h = inf_hash_mix(inf_hash_mix((uint32_t)(uintptr_t)sec, (uint32_t)(uintptr_t)directive),
+                              inf_hash_mix((uint32_t)sc->ctx, (uint32_t)sc->hkr));
+    h = inf_hash_mix(h, inf_hash_w(sc->arg1.s, sc->arg1.n));
+    h = inf_hash_mix(h, inf_hash_w(sc->arg2.s, sc->arg2.n));
+    for (uint32_t e = inf_imap_first(&pc->memo, h); e != UINT32_MAX; e = inf_imap_next(&pc->memo, e)) {
+        const struct memo_item *m = &pc->memo_v[inf_imap_idx(&pc->memo, e)];
+        if (m->sec == sec && m->directive == directive && m->ctx == sc->ctx && m->root == sc->hkr &&
+            pb_wcsnieq(m->arg1.s, m->arg1.n, sc->arg1.s, sc->arg1.n) &&
+            pb_wcsnieq(m->arg2.s, m->arg2.n, sc->arg2.s, sc->arg2.n))
+            return 1;
+    }
+    if (grow_arr((void **)&pc->memo_v, &pc->memo_cap, pc->nmemo + 1, sizeof *pc->memo_v) ||
+        inf_imap_add(&pc->memo, h, (uint32_t)pc->nmemo)) {
+        pc->oom = 1;
+        return 1;
+    }
+    pc->memo_v[pc->nmemo++] = (struct memo_item){sec, directive, sc->ctx, sc->hkr, sc->arg1, sc->arg2};
+    return 0;
 }
 
 /* ---- DIRID expansion ---- */
@@ -515,6 +577,7 @@ static void reg_line(pctx *pc, const inf_file *f, const inf_line *l, const scope
             if (vs.n && (emu_inf_parse_int(vs, &v) || v > 0xFFFFFFFFll || v < -0x80000000ll)) {
                 issue(pc, INF_SEV_ERROR, f, l->lineno, "invalid REG_DWORD value '%s'", inf_u8(vs));
                 pc->ph[sc->reg_phase].n--;
+                pc->nops_total--;
                 pb_buf_free(&b);
                 return;
             }
@@ -528,6 +591,7 @@ static void reg_line(pctx *pc, const inf_file *f, const inf_line *l, const scope
         if (!(tm & 1) || tm == 0x00070001u) {
             issue(pc, INF_SEV_ERROR, f, l->lineno, "invalid AddReg type flags 0x%08x", flags);
             pc->ph[sc->reg_phase].n--;
+            pc->nops_total--;
             pb_buf_free(&b);
             return;
         }
@@ -541,6 +605,7 @@ static void reg_line(pctx *pc, const inf_file *f, const inf_line *l, const scope
             if (v < 0) {
                 issue(pc, INF_SEV_ERROR, f, l->lineno, "invalid binary byte '%s' (hex bytes expected)", inf_u8(vs));
                 pc->ph[sc->reg_phase].n--;
+                pc->nops_total--;
                 pb_buf_free(&b);
                 return;
             }
@@ -562,8 +627,9 @@ static void reg_sections(pctx *pc, const inf_file *f, const inf_line *l, const s
 {
     for (uint32_t k = 0; k < l->nfields; k++) {
         const inf_file *where = f;
-        const inf_section *s = directive_section(pc, f, l, delreg ? "DelReg" : "AddReg", l->fields[k].val, &where);
-        if (!s)
+        const char *dir = delreg ? "DelReg" : "AddReg";
+        const inf_section *s = directive_section(pc, f, l, dir, l->fields[k].val, &where);
+        if (!s || memo_seen(pc, s, dir, sc))
             continue;
         for (uint32_t i = 0; i < s->nlines && !pc->oom; i++)
             reg_line(pc, where, &s->lines[i], sc, delreg);
@@ -620,14 +686,48 @@ static void scm_string(pctx *pc, const scope *sc, const inf_file *f, const inf_l
 
 /* ---- files ---- */
 
-static const inf_line *find_line_by_key(const inf_section *s, inf_str key)
+static uint32_t key_hash(inf_str key)
+{
+    key = inf_str_trim(key);
+    return inf_hash_w(key.s, key.n);
+}
+
+/* The line of a section whose key equals key (case-insensitive), through a per-section index. */
+static const inf_line *find_line_by_key(pctx *pc, const inf_section *s, inf_str key)
 {
     if (!s)
         return NULL;
     key = inf_str_trim(key);
-    for (uint32_t i = 0; i < s->nlines; i++) {
-        const inf_line *l = &s->lines[i];
-        if (l->key && inf_str_ieq_str(inf_str_trim(l->key->val), key))
+    struct keyidx *ki = NULL;
+    for (size_t i = 0; i < pc->nkidx; i++)
+        if (pc->kidx[i].sec == s)
+            ki = &pc->kidx[i];
+    if (!ki) {
+        if (grow_arr((void **)&pc->kidx, &pc->kcap, pc->nkidx + 1, sizeof *pc->kidx)) {
+            pc->oom = 1;
+            return NULL;
+        }
+        ki = &pc->kidx[pc->nkidx++];
+        memset(ki, 0, sizeof *ki);
+        ki->sec = s;
+        for (uint32_t i = 0; i < s->nlines; i++) {
+            const inf_line *l = &s->lines[i];
+            if (!l->key)
+                continue;
+            uint32_t h = key_hash(l->key->val);
+            int dup = 0;
+            for (uint32_t e = inf_imap_first(&ki->map, h); e != UINT32_MAX && !dup; e = inf_imap_next(&ki->map, e))
+                dup = inf_str_ieq_str(inf_str_trim(s->lines[inf_imap_idx(&ki->map, e)].key->val), inf_str_trim(l->key->val));
+            if (!dup && inf_imap_add(&ki->map, h, i)) {
+                pc->oom = 1;
+                return NULL;
+            }
+        }
+    }
+    uint32_t h = inf_hash_w(key.s, key.n);
+    for (uint32_t e = inf_imap_first(&ki->map, h); e != UINT32_MAX; e = inf_imap_next(&ki->map, e)) {
+        const inf_line *l = &s->lines[inf_imap_idx(&ki->map, e)];
+        if (inf_str_ieq_str(inf_str_trim(l->key->val), key))
             return l;
     }
     return NULL;
@@ -663,9 +763,9 @@ static void add_rel(pb_buf *b, inf_str piece)
 /* SourceDisksFiles[.arch] / SourceDisksNames[.arch] for a file name. */
 static int source_of(pctx *pc, const inf_file *f, inf_str name, int32_t *disk, pb_buf *subdir, uint32_t *lineno)
 {
-    const inf_line *l = find_line_by_key(arch_section(f, "SourceDisksFiles", pc->arch), name);
+    const inf_line *l = find_line_by_key(pc, arch_section(f, "SourceDisksFiles", pc->arch), name);
     if (!l)
-        l = find_line_by_key(emu_inf_section(f, "SourceDisksFiles"), name);
+        l = find_line_by_key(pc, emu_inf_section(f, "SourceDisksFiles"), name);
     if (!l)
         return -1;
     if (lineno)
@@ -677,9 +777,9 @@ static int source_of(pctx *pc, const inf_file *f, inf_str name, int32_t *disk, p
     *disk = (int32_t)d;
     const inf_line *nl = NULL;
     if (ds.n) {
-        nl = find_line_by_key(arch_section(f, "SourceDisksNames", pc->arch), ds);
+        nl = find_line_by_key(pc, arch_section(f, "SourceDisksNames", pc->arch), ds);
         if (!nl)
-            nl = find_line_by_key(emu_inf_section(f, "SourceDisksNames"), ds);
+            nl = find_line_by_key(pc, emu_inf_section(f, "SourceDisksNames"), ds);
     }
     if (nl)
         add_rel(subdir, inf_fval(nl, 3));
@@ -692,14 +792,16 @@ static int dest_of(pctx *pc, const inf_file *f, const inf_line *ref, inf_str lis
 {
     const inf_line *l = NULL;
     if (list.n)
-        l = find_line_by_key(emu_inf_section(f, "DestinationDirs"), list);
+        l = find_line_by_key(pc, emu_inf_section(f, "DestinationDirs"), list);
+    static const uint16_t ddd[] = {'D', 'e', 'f', 'a', 'u', 'l', 't', 'D', 'e', 's', 't', 'D', 'i', 'r'};
+    inf_str dk = {ddd, 14};
     if (!l) {
-        l = emu_inf_find_key(emu_inf_section(pc->main, "DestinationDirs"), "DefaultDestDir");
+        l = find_line_by_key(pc, emu_inf_section(pc->main, "DestinationDirs"), dk);
         if (l)
             f = pc->main;
     }
     if (!l)
-        l = emu_inf_find_key(emu_inf_section(f, "DestinationDirs"), "DefaultDestDir");
+        l = find_line_by_key(pc, emu_inf_section(f, "DestinationDirs"), dk);
     if (!l) {
         if (list.n)
             issue_rule(pc, 1275, f, ref->lineno, inf_u8(list));
@@ -792,7 +894,7 @@ static void file_directive(pctx *pc, const inf_file *f, const inf_line *l, const
         }
         const inf_file *where = f;
         const inf_section *s = directive_section(pc, f, l, directive, v, &where);
-        if (!s)
+        if (!s || memo_seen(pc, s, directive, sc))
             continue;
         for (uint32_t i = 0; i < s->nlines && !pc->oom; i++) {
             const inf_line *fl = &s->lines[i];
@@ -1326,12 +1428,16 @@ static void add_pkg_file(pctx *pc, inf_str name, inf_wstr subdir, int32_t disk, 
 {
     plan_box *b = pc->box;
     name = inf_str_trim(name);
-    for (size_t i = 0; i < b->nfiles; i++)
-        if (inf_str_ieq_str(S(b->files[i].name), name)) {
-            b->files[i].copied |= copied;
+    uint32_t h = inf_hash_w(name.s, name.n);
+    for (uint32_t e = inf_imap_first(&pc->file_map, h); e != UINT32_MAX; e = inf_imap_next(&pc->file_map, e)) {
+        inf_package_file *pf = &b->files[inf_imap_idx(&pc->file_map, e)];
+        if (inf_str_ieq_str(S(pf->name), name)) {
+            pf->copied |= copied;
             return;
         }
-    if (grow_arr((void **)&b->files, &b->fcap, b->nfiles + 1, sizeof(inf_package_file))) {
+    }
+    if (grow_arr((void **)&b->files, &b->fcap, b->nfiles + 1, sizeof(inf_package_file)) ||
+        inf_imap_add(&pc->file_map, h, (uint32_t)b->nfiles)) {
         pc->oom = 1;
         return;
     }
@@ -1392,6 +1498,13 @@ static int finish(pctx *pc, inf_plan **out)
     for (int i = 0; i < PH_COUNT; i++)
         free(pc->ph[i].v);
     free(pc->store_dir);
+    for (size_t i = 0; i < pc->nkidx; i++)
+        inf_imap_free(&pc->kidx[i].map);
+    free(pc->kidx);
+    inf_imap_free(&pc->issue_map);
+    inf_imap_free(&pc->file_map);
+    inf_imap_free(&pc->memo);
+    free(pc->memo_v);
     if (pc->oom || b->arena.oom) {
         emu_inf_plan_free(&b->plan);
         return INF_E_NOMEM;
@@ -1496,6 +1609,7 @@ static void plan_all_models(pctx *pc, unsigned flags)
     const inf_section **done = NULL;
     inf_arch *done_arch = NULL;
     size_t ndone = 0, cap = 0, acap = 0;
+    inf_imap done_map = {0};
     for (uint32_t mi = 0; mi < m->nlines && !pc->oom; mi++) {
         const inf_line *ml = &m->lines[mi];
         inf_str base = inf_str_trim(inf_fval(ml, 0));
@@ -1555,13 +1669,16 @@ static void plan_all_models(pctx *pc, unsigned flags)
                     continue;
                 }
                 int seen = 0;
-                for (size_t k = 0; k < ndone; k++)
-                    if (done[k] == dd && done_arch[k] == todo[t].arch)
-                        seen = 1;
+                uint32_t dh = inf_hash_mix((uint32_t)(uintptr_t)dd, (uint32_t)todo[t].arch);
+                for (uint32_t e = inf_imap_first(&done_map, dh); e != UINT32_MAX && !seen; e = inf_imap_next(&done_map, e)) {
+                    uint32_t k = inf_imap_idx(&done_map, e);
+                    seen = done[k] == dd && done_arch[k] == todo[t].arch;
+                }
                 if (seen)
                     continue;
                 if (grow_arr((void **)&done, &cap, ndone + 1, sizeof *done) ||
-                    grow_arr((void **)&done_arch, &acap, ndone + 1, sizeof *done_arch)) {
+                    grow_arr((void **)&done_arch, &acap, ndone + 1, sizeof *done_arch) ||
+                    inf_imap_add(&done_map, dh, (uint32_t)ndone)) {
                     pc->oom = 1;
                     break;
                 }
@@ -1575,6 +1692,7 @@ static void plan_all_models(pctx *pc, unsigned flags)
     }
     free(done);
     free(done_arch);
+    inf_imap_free(&done_map);
 }
 
 int inf_plan_build(const inf_file *inf, const inf_plan_opts *opts, const inf_driver_node *node, unsigned pkg_flags,
@@ -1599,6 +1717,7 @@ int inf_plan_build(const inf_file *inf, const inf_plan_opts *opts, const inf_dri
         else
             issue_rule(&pc, 1203, inf, node->line ? node->line->lineno : 0, inf_u8(node->install), "the models line");
     } else {
+        pc.package = 1;
         plan_all_models(&pc, pkg_flags);
         do_default_install(&pc);
     }

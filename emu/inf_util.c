@@ -251,3 +251,84 @@ size_t inf_leading_dirid(inf_str v, int32_t *dirid)
     *dirid = (int32_t)n;
     return i + 1;
 }
+
+/* ---- index map ---- */
+
+static int imap_rebuild(inf_imap *m, uint32_t nb)
+{
+    uint32_t *h = malloc(nb * sizeof *h);
+    if (!h)
+        return INF_E_NOMEM;
+    memset(h, 0xff, nb * sizeof *h);
+    /* Re-link in insertion order so that iteration keeps it. */
+    for (uint32_t e = 0; e < m->n; e++)
+        m->next[e] = UINT32_MAX;
+    uint32_t *tail = malloc(nb * sizeof *tail);
+    if (!tail) {
+        free(h);
+        return INF_E_NOMEM;
+    }
+    for (uint32_t e = 0; e < m->n; e++) {
+        uint32_t b = m->hash[e] & (nb - 1);
+        if (h[b] == UINT32_MAX)
+            h[b] = e;
+        else
+            m->next[tail[b]] = e;
+        tail[b] = e;
+    }
+    free(tail);
+    free(m->head);
+    m->head = h;
+    m->nbuckets = nb;
+    return 0;
+}
+
+int inf_imap_add(inf_imap *m, uint32_t hash, uint32_t idx)
+{
+    if (m->n == m->cap) {
+        uint32_t cap = m->cap ? m->cap * 2 : 16;
+        uint32_t *nx = realloc(m->next, cap * sizeof *nx);
+        if (!nx)
+            return INF_E_NOMEM;
+        m->next = nx;
+        uint32_t *hs = realloc(m->hash, cap * sizeof *hs);
+        if (!hs)
+            return INF_E_NOMEM;
+        m->hash = hs;
+        uint32_t *ix = realloc(m->idx, cap * sizeof *ix);
+        if (!ix)
+            return INF_E_NOMEM;
+        m->idx = ix;
+        m->cap = cap;
+    }
+    uint32_t e = m->n++;
+    m->hash[e] = hash;
+    m->idx[e] = idx;
+    m->next[e] = UINT32_MAX;
+    if (m->n > m->nbuckets) {
+        if (imap_rebuild(m, m->nbuckets ? m->nbuckets * 4 : 64)) {
+            m->n--;
+            return INF_E_NOMEM;
+        }
+        return 0;
+    }
+    uint32_t b = hash & (m->nbuckets - 1);
+    if (m->head[b] == UINT32_MAX) {
+        m->head[b] = e;
+    } else {
+        uint32_t t = m->head[b];
+        while (m->next[t] != UINT32_MAX)
+            t = m->next[t];
+        m->next[t] = e;
+    }
+    return 0;
+}
+
+void inf_imap_free(inf_imap *m)
+{
+    free(m->head);
+    free(m->next);
+    free(m->hash);
+    free(m->idx);
+    memset(m, 0, sizeof *m);
+}

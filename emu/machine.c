@@ -27,6 +27,7 @@ static pnpbox_machine *default_machine;
 /* Provided by pnp.c / fsglue.c. */
 void emu_pnp_free(pnpbox_machine *m);
 int emu_pnp_reboot(pnpbox_machine *m);
+int emu_pnp_boot(pnpbox_machine *m);
 int emu_fs_attach(pnpbox_machine *m);
 
 void emu_lock(pnpbox_machine *m) { pthread_mutex_lock(&m->lock); }
@@ -329,6 +330,8 @@ int pnpbox_reboot(pnpbox_machine *m)
         rc = emu_template_volatile(m->reg);
     if (rc < 0)
         emu_set_error(m, "reboot failed: %s", regdb_strerror(rc));
+    else if (m->pnp)
+        emu_pnp_boot(m);
     emu_unlock(m);
     return rc;
 }

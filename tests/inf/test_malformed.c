@@ -241,3 +241,74 @@ Test(inf_malformed, file_too_large)
     t_rmtree(dir);
     free(dir);
 }
+
+/* Large hostile-but-valid INFs stay linear: every lookup the linter and the
+ * planner make goes through a hash (the timeout only guards against a hang). */
+Test(inf_malformed, large_inf_lints_and_plans, .timeout = 60)
+{
+    size_t cap = 16u << 20, o = 0;
+    char *b = malloc(cap);
+    cr_assert(b);
+#define OUT(...) (o += (size_t)snprintf(b + o, cap - o, __VA_ARGS__))
+    OUT("[Version]\nSignature=\"$Windows NT$\"\nDriverVer=01/01/2024,1.0.0.0\nPnpLockdown=1\n"
+        "[Manufacturer]\nM=Mod,NTamd64\n[Mod.NTamd64]\n");
+    enum { N = 20000 };
+    for (int i = 0; i < N; i++)
+        OUT("d%d=I%d,ROOT\\D%d\n", i, i % 2000, i);
+    for (int i = 0; i < 2000; i++)
+        OUT("[I%d.NT]\nCopyFiles=L\nAddReg=R\n[I%d.NT.Services]\nAddService=s%d,2,S\n", i, i, i);
+    OUT("[S]\nServiceType=1\nStartType=3\nErrorControl=1\nServiceBinary=%%13%%\\f0.sys\n[L]\n");
+    for (int i = 0; i < N; i++)
+        OUT("f%d.sys\n", i);
+    OUT("[R]\n");
+    for (int i = 0; i < N; i++)
+        OUT("HKLM,Software\\C,V%d,,%d\n", i, i);
+    OUT("[DestinationDirs]\nDefaultDestDir=13\n[SourceDisksNames]\n1=d\n[SourceDisksFiles]\n");
+    for (int i = 0; i < N; i++)
+        OUT("f%d.sys=1\n", i);
+    for (int i = 0; i < N; i++)
+        OUT("[Orphan%d]\n[Orphan%d.x]\n", i, i);
+#undef OUT
+    inf_file *f = parse_bytes(b, o);
+    free(b);
+    inf_lint_result *r = NULL;
+    cr_assert_eq(emu_inf_lint(f, NULL, &r), 0);
+    cr_assert_eq(t_count(r, 1321, 0), N, "each HKLM value once (the AddReg section is shared)");
+    cr_assert_eq(t_count(r, 2083, 0), 2 * N);
+    cr_assert_eq(t_count(r, 1230, 0), 0);
+    cr_assert_eq(t_count(r, 2084, 0), 0);
+    emu_inf_lint_free(r);
+    inf_plan *p = NULL;
+    cr_assert_eq(emu_inf_plan_package(f, NULL, 0, &p), 0);
+    cr_assert_eq(p->nfiles, N);
+    emu_inf_plan_free(p);
+    emu_inf_free(f);
+}
+
+Test(inf_malformed, plan_size_is_capped, .timeout = 60)
+{
+    size_t cap = 4u << 20, o = 0;
+    char *b = malloc(cap);
+    cr_assert(b);
+    o += (size_t)snprintf(b + o, cap - o, "[Manufacturer]\nM=Mod,NTamd64\n[Mod.NTamd64]\nd=I,ROOT\\X\n[I.NT]\n");
+    for (int i = 0; i < 250; i++)
+        o += (size_t)snprintf(b + o, cap - o, "AddReg=R\n");
+    o += (size_t)snprintf(b + o, cap - o, "[R]\n");
+    for (int i = 0; i < 1000; i++)
+        o += (size_t)snprintf(b + o, cap - o, "HKR,,V%d,0x10001,%d\n", i, i);
+    inf_file *f = parse_bytes(b, o);
+    free(b);
+    static const uint16_t *const hw[] = {WS("ROOT\\X")};
+    inf_plan *p = NULL;
+    cr_assert_eq(emu_inf_plan_device(f, NULL, hw, 1, NULL, 0, &p), 0);
+    cr_assert_eq(p->nops, INF_MAX_PLAN_OPS, "a device install repeats the section each time, up to the cap");
+    int capped = 0;
+    for (size_t i = 0; i < p->nissues; i++)
+        capped |= p->issues[i].severity == INF_SEV_ERROR && strstr(p->issues[i].message, "the rest was not planned") != NULL;
+    cr_assert(capped);
+    emu_inf_plan_free(p);
+    cr_assert_eq(emu_inf_plan_package(f, NULL, 0, &p), 0);
+    cr_assert_eq(p->nops, 1000, "a package plan plans the shared section once");
+    emu_inf_plan_free(p);
+    emu_inf_free(f);
+}
