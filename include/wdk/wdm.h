@@ -10,6 +10,7 @@
 
 #include "ntdef.h"
 #include "pnpbox/k_rtl.h"
+#include "pnpbox/k_sync.h"
 #include "pnpbox/k_reg.h"
 #include "pnpbox/k_file.h"
 #include "pnpbox/k_io.h"
