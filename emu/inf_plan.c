@@ -698,6 +698,14 @@ static const inf_line *find_line_by_key(pctx *pc, const inf_section *s, inf_str 
     if (!s)
         return NULL;
     key = inf_str_trim(key);
+    if (s->nlines <= 16) { /* small sections: a scan is cheaper than an index */
+        for (uint32_t i = 0; i < s->nlines; i++) {
+            const inf_line *l = &s->lines[i];
+            if (l->key && inf_str_ieq_str(inf_str_trim(l->key->val), key))
+                return l;
+        }
+        return NULL;
+    }
     struct keyidx *ki = NULL;
     for (size_t i = 0; i < pc->nkidx; i++)
         if (pc->kidx[i].sec == s)
