@@ -18,8 +18,9 @@
  *
  * Asynchronous parameters: every request completes before the call
  * returns.  Event must be NULL or an event handle (else INVALID_HANDLE /
- * OBJECT_TYPE_MISMATCH); pnpbox has no event objects to signal yet, so a
- * driver must not wait on it.  ApcRoutine runs before the call returns,
+ * OBJECT_TYPE_MISMATCH); it is signaled when the request completes with
+ * its IO_STATUS_BLOCK written (k_sync.c's events), so a driver waiting on
+ * it returns at once.  ApcRoutine runs before the call returns,
  * only for handles without FILE_SYNCHRONOUS_IO_* (Windows queues no APC
  * for synchronous file objects), with ApcContext and the IO_STATUS_BLOCK.
  * Key (byte-range lock key) is accepted and has no effect: the volume has
@@ -31,6 +32,7 @@
 #include "emu/emu.h"
 #include "emu/file_core.h"
 #include "emu/kfile.h"
+#include "emu/reg_core.h" /* emu_event_signal (k_sync.c) */
 
 #include <string.h>
 
@@ -82,8 +84,14 @@ static NTSTATUS check_event(pnpbox_machine *m, HANDLE ev)
 }
 
 /* The completion of an I/O call on handle e (see the file comment). */
-static void complete_io(emu_handle *e, PIO_APC_ROUTINE apc, PVOID ctx, PIO_STATUS_BLOCK iosb)
+static void complete_io(pnpbox_machine *m, emu_handle *e, HANDLE ev, PIO_APC_ROUTINE apc, PVOID ctx,
+                        PIO_STATUS_BLOCK iosb)
 {
+    if (ev) {
+        emu_handle *eh = emu_handle_get(m, ev, EMU_H_EVENT);
+        if (eh && eh->obj)
+            emu_event_signal(eh->obj);
+    }
     if (apc && !(e->flags & EMU_HF_SYNC_IO))
         apc(ctx, iosb, 0);
 }
@@ -192,7 +200,7 @@ static NTSTATUS rw_file(void *caller, int writing, HANDLE FileHandle, HANDLE Eve
                  : emu_file_read(m, e, api, caller, Buffer, Length, offp, &done);
     if (st == STATUS_SUCCESS || st == STATUS_END_OF_FILE) {
         set_iosb(IoStatusBlock, st, done);
-        complete_io(e, ApcRoutine, ApcContext, IoStatusBlock);
+        complete_io(m, e, Event, ApcRoutine, ApcContext, IoStatusBlock);
     }
 out:
     emu_unlock(m);
@@ -309,7 +317,7 @@ NTSYSAPI NTSTATUS NTAPI ZwQueryDirectoryFile(HANDLE FileHandle, HANDLE Event, PI
                                 &written);
         if (st == STATUS_SUCCESS || st == STATUS_BUFFER_OVERFLOW || st == STATUS_NO_MORE_FILES) {
             set_iosb(IoStatusBlock, st, written);
-            complete_io(e, ApcRoutine, ApcContext, IoStatusBlock);
+            complete_io(m, e, Event, ApcRoutine, ApcContext, IoStatusBlock);
         }
     }
     emu_unlock(m);

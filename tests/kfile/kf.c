@@ -40,7 +40,7 @@ NTSTATUS kf_create(HANDLE *h, ACCESS_MASK access, const WCHAR *name, HANDLE root
                         FILE_SHARE_READ | FILE_SHARE_WRITE, disposition, options, NULL, 0);
 }
 
-void kf_close(HANDLE h) { cr_assert_eq(emu_handle_close(m, h), STATUS_SUCCESS); }
+void kf_close(HANDLE h) { cr_assert_eq(ZwClose(h), STATUS_SUCCESS); }
 
 static size_t wlen(const WCHAR *s)
 {

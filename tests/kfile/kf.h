@@ -7,9 +7,8 @@
 #ifndef KF_H
 #define KF_H
 
-/* The file part of <wdm.h>, as a driver sees it. */
-#include <ntdef.h>
-#include <pnpbox/k_file.h>
+/* As a driver sees it. */
+#include <wdm.h>
 
 #include "emu/emu.h"
 #include "emu/file_core.h"

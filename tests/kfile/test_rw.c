@@ -156,15 +156,22 @@ Test(kfile_rw, access_rights)
     void *evh = emu_handle_new(m, &ev);
     cr_expect_eq(ZwReadFile(evh, NULL, NULL, NULL, &iosb, buf, sizeof buf, NULL, NULL), STATUS_OBJECT_TYPE_MISMATCH);
     cr_expect_eq(ZwFlushBuffersFile(evh, &iosb), STATUS_OBJECT_TYPE_MISMATCH);
-    /* Event: an event handle is accepted, another handle is not. */
+    cr_assert_eq(emu_handle_close(m, evh), STATUS_SUCCESS);
+    /* Event: an event handle is accepted and signaled at completion; another handle is not. */
+    HANDLE event;
+    cr_assert_eq(ZwCreateEvent(&event, EVENT_ALL_ACCESS, NULL, NotificationEvent, FALSE), STATUS_SUCCESS);
+    LARGE_INTEGER zero = {.QuadPart = 0};
+    cr_assert_eq(ZwWaitForSingleObject(event, FALSE, &zero), STATUS_TIMEOUT);
     h = open_sync(FILE_READ_DATA, FILE_OPEN);
     cr_expect_eq(ZwReadFile(h, h, NULL, NULL, &iosb, buf, sizeof buf, NULL, NULL), STATUS_OBJECT_TYPE_MISMATCH);
     cr_expect_eq(ZwReadFile(h, (HANDLE)(uintptr_t)0x7ffc, NULL, NULL, &iosb, buf, sizeof buf, NULL, NULL),
                  STATUS_INVALID_HANDLE);
-    cr_expect_eq(ZwReadFile(h, evh, NULL, NULL, &iosb, buf, sizeof buf, NULL, NULL), STATUS_SUCCESS);
+    cr_expect_eq(ZwWaitForSingleObject(event, FALSE, &zero), STATUS_TIMEOUT);
+    cr_expect_eq(ZwReadFile(h, event, NULL, NULL, &iosb, buf, sizeof buf, NULL, NULL), STATUS_SUCCESS);
     cr_expect_eq(iosb.Information, 4);
+    cr_expect_eq(ZwWaitForSingleObject(event, FALSE, &zero), STATUS_SUCCESS, "signaled at completion");
     kf_close(h);
-    cr_assert_eq(emu_handle_close(m, evh), STATUS_SUCCESS);
+    kf_close(event);
 }
 
 Test(kfile_rw, append_only_handle)
