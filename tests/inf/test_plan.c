@@ -627,3 +627,52 @@ Test(inf_plan, dump_is_readable)
     emu_inf_plan_free(p);
     emu_inf_free(f);
 }
+
+Test(inf_plan, load_includes_from_a_search_path)
+{
+    char *dir = t_mkdtemp("infinc");
+    cr_assert(dir);
+    char path[4096];
+    size_t n;
+    unsigned char *b = t_encode("[Base.Install]\nInclude=deeper.inf\nAddReg=BaseReg\n[BaseReg]\nHKR,,FromMachine,,x\n",
+                                T_U16LE, &n);
+    snprintf(path, sizeof path, "%s/machine.inf", dir);
+    FILE *fp = fopen(path, "wb");
+    cr_assert(fp);
+    fwrite(b, 1, n, fp);
+    fclose(fp);
+    free(b);
+    b = t_encode("[Deep]\n", T_ANSI, &n);
+    snprintf(path, sizeof path, "%s/deeper.inf", dir);
+    fp = fopen(path, "wb");
+    cr_assert(fp);
+    fwrite(b, 1, n, fp);
+    fclose(fp);
+    free(b);
+
+    inf_file *f = t_parse(needs_inf);
+    const char *dirs[] = {"/nonexistent", dir};
+    inf_file **incs = NULL;
+    size_t ninc = 99;
+    cr_assert_eq(emu_inf_load_includes(f, dirs, 2, NULL, &incs, &ninc), 0);
+    cr_assert_eq(ninc, 2, "machine.inf and, through it, deeper.inf");
+    cr_assert_str_eq(emu_inf_basename(incs[0]), "machine.inf");
+    cr_assert_str_eq(emu_inf_basename(incs[1]), "deeper.inf");
+    inf_plan_opts o = {0};
+    o.includes = (const inf_file *const *)incs;
+    o.nincludes = ninc;
+    static const uint16_t *const hw[] = {WS("ROOT\\X")};
+    inf_plan *p = NULL;
+    cr_assert_eq(emu_inf_plan_device(f, &o, hw, 1, NULL, 0, &p), 0);
+    cr_assert_eq(p->nissues, 0);
+    cr_assert_eq(reg_op(p, "FromMachine")->inf, incs[0]);
+    emu_inf_plan_free(p);
+    emu_inf_free_list(incs, ninc);
+    /* Nothing found: an empty list, not an error. */
+    cr_assert_eq(emu_inf_load_includes(f, dirs, 1, NULL, &incs, &ninc), 0);
+    cr_assert_eq(ninc, 0);
+    emu_inf_free_list(incs, ninc);
+    emu_inf_free(f);
+    t_rmtree(dir);
+    free(dir);
+}
