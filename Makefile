@@ -32,7 +32,7 @@ SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 OPT := -O1
 endif
 
-WARN := -Wall -Wextra -Werror -Wshadow=local -Wno-missing-field-initializers
+WARN := -Wall -Wextra -Werror -Wshadow=local -Wno-missing-field-initializers -Wno-multichar
 CPPFLAGS_ALL := -I$(TOP)/include -I$(TOP)/include/wdk -I$(TOP) -D_GNU_SOURCE
 CFLAGS_ALL := -std=c11 -fshort-wchar -fPIC -g $(OPT) $(WARN) $(SANFLAGS) $(PKG_CFLAGS)
 LDFLAGS_ALL := $(SANFLAGS)
@@ -88,9 +88,13 @@ $(LIBSO): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -shared -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
 
+# Driver shared objects resolve the WDK API from the program that loads
+# them, so programs link the whole library and export its symbols.
+WHOLE_LIBA = -Wl,--whole-archive $(LIBA) -Wl,--no-whole-archive
+
 $(CLI): $(CLI_OBJS) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(CLI_OBJS) $(LIBA) $(LDFLAGS_ALL) $(PKG_LIBS) -rdynamic
+	$(CC) -o $@ $(CLI_OBJS) $(WHOLE_LIBA) $(LDFLAGS_ALL) $(PKG_LIBS) -rdynamic
 
 $(PC): $(BUILD)/.flags
 	@mkdir -p $(dir $@)
@@ -102,18 +106,18 @@ $(PC): $(BUILD)/.flags
 	  'Description: Windows PnP / driver-store emulator for testing driver package isolation' \
 	  'Version: 0.1.0' \
 	  'Requires.private: sqlite3 fuse3' \
-	  'Cflags: -fshort-wchar -I$${prefix}/include -I$${prefix}/include/wdk' \
+	  'Cflags: -fshort-wchar -Wno-multichar -I$${prefix}/include -I$${prefix}/include/wdk' \
 	  'Libs: -L$${libdir} -Wl,-rpath,$${libdir} -lpnpbox $(PKG_LIBS)' > $@
 
 # One Criterion binary per tests/<module>/ directory.
 .SECONDEXPANSION:
 $(BUILD)/tests/%: $$(call obj,$$(sort $$(wildcard tests/%/*.c))) $(SUPPORT_OBJS) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(filter %.o,$^) $(LIBA) $(LDFLAGS_ALL) $(CRIT_LIBS) $(PKG_LIBS) -rdynamic
+	$(CC) -o $@ $(filter %.o,$^) $(WHOLE_LIBA) $(LDFLAGS_ALL) $(CRIT_LIBS) $(PKG_LIBS) -rdynamic
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $< $(LIBA) $(LDFLAGS_ALL) $(PKG_LIBS) -rdynamic
+	$(CC) -o $@ $< $(WHOLE_LIBA) $(LDFLAGS_ALL) $(PKG_LIBS) -rdynamic
 
 # An example driver is a shared object built with the pkg-config flags.
 $(BUILD)/examples/%.so: $$(call obj,$$(sort $$(wildcard examples/%/*.c))) $(LIBSO)

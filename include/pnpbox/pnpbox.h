@@ -104,6 +104,49 @@ pnpbox_component *pnpbox_current_component(void);
 /* Map a host process to a component (FUSE callers, `pnpbox run`). */
 int pnpbox_component_bind_pid(pnpbox_machine *m, pnpbox_component *c, int pid);
 
+/* ---- drivers and devices (the PnP manager) ---- */
+
+/* A driver's entry point: NTSTATUS DriverEntry(PDRIVER_OBJECT, PUNICODE_STRING). */
+typedef int32_t (*pnpbox_driver_entry_fn)(void *driver_object, void *registry_path);
+
+/*
+ * Register the code of a kernel driver for a service: an entry point linked
+ * into the test, or a shared object exporting DriverEntry (built with
+ * `pkg-config --cflags --libs pnpbox`).  The service key must exist when
+ * the driver loads (an INF install creates it).
+ */
+int pnpbox_driver_register(pnpbox_machine *m, const char *service, pnpbox_driver_entry_fn entry);
+int pnpbox_driver_register_so(pnpbox_machine *m, const char *service, const char *so_path);
+
+/*
+ * Lifecycle steps.  Each returns 0 when the step ran (the driver's NTSTATUS
+ * is then in *status, which may be a failure), or a negative code when it
+ * could not run (unknown device or service, device not started; see
+ * pnpbox_errmsg).  Every call into driver code runs as the driver's
+ * component.
+ *   load:   DriverEntry (once; later calls report STATUS_SUCCESS)
+ *   start:  load the stack's drivers, AddDevice each (lower filters,
+ *           function driver, upper filters), IRP_MN_START_DEVICE; interface
+ *           arrivals are delivered after START completes
+ *   remove: QUERY_REMOVE + REMOVE, or SURPRISE_REMOVAL + REMOVE
+ *   unload: DriverUnload, then checks for device objects and handles left
+ */
+int pnpbox_driver_load(pnpbox_machine *m, const char *service, int32_t *status);
+int pnpbox_device_start(pnpbox_machine *m, const char *instance, int32_t *status);
+int pnpbox_device_remove(pnpbox_machine *m, const char *instance, int surprise, int32_t *status);
+int pnpbox_driver_unload(pnpbox_machine *m, const char *service, int32_t *status);
+/* *started: the device is started; *problem: its CM_PROB_* code (0 if none). */
+int pnpbox_device_state(pnpbox_machine *m, const char *instance, int *started, uint32_t *problem);
+
+/*
+ * Create a devnode's Enum key without an INF (unit tests of driver code):
+ * instance "ENUMERATOR\DEVICE\INSTANCE", hwids ';'-separated, service and
+ * class_guid optional.  An INF install (pnpbox_device_add) writes the full
+ * set of values instead.
+ */
+int pnpbox_devnode_create(pnpbox_machine *m, const char *instance, const char *hwids, const char *service,
+                          const char *class_guid);
+
 /* ---- audit ---- */
 
 typedef enum pnpbox_outcome {
