@@ -380,6 +380,36 @@ static int supersede_readonly(pnpbox_machine *m, const boxfs_caller *who, const 
     return rc;
 }
 
+/* Judge and record an open refused before it reaches the volume (under a read-only root). */
+static void record_refused(pnpbox_machine *m, const emu_file_open_args *a, const nt_target *t, uint32_t access,
+                           uint32_t disposition)
+{
+    char *base = NULL, *full = NULL;
+    if (t->rootf && boxfs_file_path(t->rootf, &base) < 0)
+        base = NULL;
+    size_t bl = base ? strlen(base) : 0, pl = t->path ? strlen(t->path) : 0;
+    full = malloc(bl + pl + 2);
+    if (full) {
+        size_t o = 0;
+        if (bl) {
+            memcpy(full, base, bl);
+            o = bl;
+            if (pl && full[o - 1] != '\\')
+                full[o++] = '\\';
+        }
+        if (pl)
+            memcpy(full + o, t->path, pl);
+        full[o + pl] = 0;
+    }
+    int creates = disposition != FILE_OPEN && disposition != FILE_OVERWRITE;
+    emu_access acc = {.api = a->api, .kind = EMU_ACC_FILE, .op = creates ? EMU_OP_CREATE : EMU_OP_OPEN,
+                      .prov = &t->prov, .absolute = t->absolute, .path = full ? full : t->path,
+                      .access = access, .write = 1, .creates = creates, .caller = a->caller};
+    emu_judge_record(m, &acc, STATUS_ACCESS_DENIED);
+    free(base);
+    free(full);
+}
+
 static uint32_t info_of_failure(emu_status st)
 {
     if (st == STATUS_OBJECT_NAME_COLLISION)
@@ -409,8 +439,12 @@ emu_status emu_file_open(pnpbox_machine *m, const emu_file_open_args *a, void **
     int probe_missing = 0;
     if (t.read_only) {
         /* Under a read-only handle (the driver's image directory): no write
-         * access and nothing created; FILE_OPEN_IF only opens. */
+         * access and nothing created; FILE_OPEN_IF only opens.  The refused
+         * access is still judged and recorded, so the attempt to write into
+         * the store shows up (FILE-DRIVER-STORE-WRITE) even though it
+         * never reaches the volume. */
         if ((access & WRITE_RIGHTS) || (disposition != FILE_OPEN && disposition != FILE_OPEN_IF)) {
+            record_refused(m, a, &t, access, disposition);
             target_free(&t);
             return STATUS_ACCESS_DENIED;
         }
