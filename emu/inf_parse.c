@@ -30,6 +30,7 @@
  *  - An unknown %strkey% stays in the value as written (and is 1235).
  */
 #include "emu/inf_int.h"
+#include "base/pb_log.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -1162,9 +1163,12 @@ int emu_inf_parse_mem(const void *data, size_t n, const char *name, const inf_pa
         rc = INF_E_NOMEM;
         goto fail;
     }
+    PB_DEBUG(PB_CH_INF, "parsed '%s' (%s): %u sections, %u lines, %u diagnostics", f->name,
+             emu_inf_encoding_name(f->enc), f->nsections, f->nlines, f->ndiags);
     *out = f;
     return 0;
 fail:
+    PB_DEBUG(PB_CH_INF, "cannot parse '%s': %s", name, emu_inf_strerror(rc));
     emu_inf_free(f);
     return rc;
 }

@@ -40,6 +40,7 @@
  *    directive, then in the main INF, then in the included INFs.
  */
 #include "emu/inf_int.h"
+#include "base/pb_log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -1521,6 +1522,7 @@ static int finish(pctx *pc, inf_plan **out)
     b->plan.nops = total;
     b->plan.issues = b->issues;
     b->plan.nissues = b->nissues;
+    PB_DEBUG(PB_CH_INF, "planned '%s': %zu operations, %zu issues", emu_inf_name(pc->main), total, b->nissues);
     *out = &b->plan;
     return 0;
 }
