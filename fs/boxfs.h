@@ -344,8 +344,9 @@ typedef struct boxfs_open_args {
  *     pnpbox's choice where the reference is silent).  Both options:
  *     BOXFS_E_INVAL.  DELETE_ON_CLOSE without BOXFS_ACCESS_DELETE:
  *     BOXFS_E_INVAL (documented for ZwCreateFile).
- *   - Write access, OVERWRITE or SUPERSEDE on a read-only file:
- *     BOXFS_E_ACCESS.  A file marked for deletion: BOXFS_E_DELETEPENDING.
+ *   - Write access or OVERWRITE(_IF) on a read-only file: BOXFS_E_ACCESS;
+ *     SUPERSEDE replaces it all the same (Wine's NtCreateFile table).  A
+ *     file marked for deletion: BOXFS_E_DELETEPENDING.
  *   - A missing parent or a file used as a directory: BOXFS_E_PATHNOTFOUND;
  *     a missing last component for OPEN/OVERWRITE: BOXFS_E_NOENT.
  *   - OVERWRITE and SUPERSEDE truncate to 0 and reset the attributes to

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -331,6 +332,45 @@ static void close_fh(boxfs_mount *m, boxfs_file *f)
     boxfs_close(f);
 }
 
+/* Close-to-open caching (NFS's rule): node->kc_* is the host file as it
+ * was when the kernel's page cache last matched it.  It is set at each
+ * open (the kernel drops its pages then unless they are still good) and
+ * carried across our own writes; a change made elsewhere shows as a
+ * different stamp at the next open, and in-process changes clear it.
+ * Called with the volume lock held. */
+static int stamp_equal(const boxfs_node *n, const struct stat *st)
+{
+    return n->kc_valid && st->st_ino == (ino_t)n->ino && (uint64_t)st->st_size == n->kc_size &&
+           st->st_mtim.tv_sec == n->kc_mtime.tv_sec && st->st_mtim.tv_nsec == n->kc_mtime.tv_nsec &&
+           st->st_ctim.tv_sec == n->kc_ctime.tv_sec && st->st_ctim.tv_nsec == n->kc_ctime.tv_nsec;
+}
+
+static void stamp_set(boxfs_node *n, const struct stat *st)
+{
+    n->kc_valid = 1;
+    n->kc_size = (uint64_t)st->st_size;
+    n->kc_mtime = st->st_mtim;
+    n->kc_ctime = st->st_ctim;
+}
+
+/* After an open: may the kernel keep its pages (only if the file is as it
+ * was when they were good); either way they match the file from now on. */
+static int open_stamp(boxfs_mount *m, boxfs_file *f, int existing)
+{
+    struct stat st;
+    int keep = 0;
+    if (fstat(f->fd, &st))
+        return 0;
+    boxfs_lock(m->vol);
+    if (existing)
+        keep = stamp_equal(f->node, &f->opened) && stamp_equal(f->node, &st);
+    PB_DEBUG(PB_CH_FUSE, "fuse: open '%s': %s", f->node->name ? f->node->name : "\\",
+             keep ? "the kernel keeps its pages" : "fresh pages");
+    stamp_set(f->node, &st);
+    boxfs_unlock(m->vol);
+    return keep;
+}
+
 /* ---- operations ---- */
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
@@ -340,8 +380,16 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
         conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
     conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE; /* writes reach the policy at once */
     conn->want &= ~(unsigned)FUSE_CAP_READDIRPLUS;
-    if (conn->capable & FUSE_CAP_AUTO_INVAL_DATA)
-        conn->want |= FUSE_CAP_AUTO_INVAL_DATA; /* drop pages when mtime changes behind us */
+    /* no AUTO_INVAL_DATA: it drops the pages after each of our own writes
+     * (the kernel never sets mtime itself); coherence comes from the
+     * close-to-open stamps and explicit invalidations instead, and the
+     * kernel still drops pages whenever a file's size changes */
+    conn->want &= ~(unsigned)FUSE_CAP_AUTO_INVAL_DATA;
+    if (conn->capable & FUSE_CAP_SPLICE_WRITE)
+        conn->want |= FUSE_CAP_SPLICE_WRITE; /* read replies spliced from the backing file */
+    /* no SPLICE_READ: it costs every request a pipe round trip, which the
+     * metadata-heavy work pays for more than large writes gain */
+    conn->want &= ~(unsigned)FUSE_CAP_SPLICE_READ;
     conn->max_write = MAX_IO;
     conn->max_readahead = MAX_IO;
     pthread_mutex_lock(&m->mlock);
@@ -596,7 +644,8 @@ static void do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
     boxfs_unlock(m->vol);
     if (fi) {
         fi->fh = (uint64_t)(uintptr_t)f;
-        fi->keep_cache = 0;
+        fi->keep_cache = 0; /* a new or truncated file */
+        open_stamp(m, f, 0);
         track_fh(m, f);
         reply_entry(m, req, f->node, name, &hs, fi);
     } else {
@@ -734,7 +783,13 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         return;
     }
     fi->fh = (uint64_t)(uintptr_t)f;
-    fi->keep_cache = 0; /* the page cache is dropped at each open */
+    fi->keep_cache = open_stamp(m, f, f->opened.st_ino != 0);
+    if (!fi->keep_cache && f->opened.st_ino) {
+        /* the host file may have changed behind the kernel's back: its
+         * cached size and times go too, before the caller can read (an
+         * attribute-only invalidation takes no lock the open holds) */
+        fuse_lowlevel_notify_inval_inode(m->se, ino, -1, 0);
+    }
     track_fh(m, f);
     if (fuse_reply_open(req, fi) == -ENOENT)
         close_fh(m, f);
@@ -776,8 +831,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     boxfs_mount *m = M(req);
     boxfs_file *f = (boxfs_file *)(uintptr_t)fi->fh;
     boxfs_caller c;
-    size_t got = 0;
-    char *buf;
+    size_t avail = 0;
     int err = req_caller(m, req, &c);
     (void)ino;
     if (err) {
@@ -788,25 +842,29 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         fuse_reply_err(req, EINVAL);
         return;
     }
-    buf = thread_buf(size);
-    if (!buf) {
-        fuse_reply_err(req, ENOMEM);
-        return;
-    }
-    err = boxfs_file_read_at(f, &c, buf, size, (uint64_t)off, &got);
-    if (err)
+    err = boxfs_file_read_ask(f, &c, (uint64_t)off, size, &avail);
+    if (err) {
         reply_status(req, err);
-    else
-        fuse_reply_buf(req, buf, got);
+    } else {
+        /* the data goes from the backing file to the kernel without a
+         * copy through this process when splicing is available */
+        struct fuse_bufvec bv = FUSE_BUFVEC_INIT(avail);
+        bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+        bv.buf[0].fd = f->fd;
+        bv.buf[0].pos = off;
+        fuse_reply_data(req, &bv, 0);
+    }
 }
 
-static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
-                     struct fuse_file_info *fi)
+static void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv, off_t off,
+                         struct fuse_file_info *fi)
 {
     boxfs_mount *m = M(req);
     boxfs_file *f = (boxfs_file *)(uintptr_t)fi->fh;
     boxfs_caller c;
-    size_t put = 0;
+    boxfs_request r;
+    size_t size = fuse_buf_size(bufv);
+    ssize_t put;
     int err = req_caller(m, req, &c);
     (void)ino;
     if (err) {
@@ -817,11 +875,37 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
         fuse_reply_err(req, EINVAL);
         return;
     }
-    err = boxfs_file_write_at(f, &c, buf, size, off, &put);
-    if (err && !put)
+    err = boxfs_file_write_begin(f, &c, off, size, &r);
+    if (err) {
+        reply_status(req, err);
+        return;
+    }
+    {
+        /* from the request's pipe straight into the backing file when the
+         * kernel spliced it, else from memory */
+        struct fuse_bufvec dst = FUSE_BUFVEC_INIT(size);
+        struct stat before, after;
+        int in_sync = !fstat(f->fd, &before);
+        dst.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+        dst.buf[0].fd = f->fd;
+        dst.buf[0].pos = off;
+        put = fuse_buf_copy(&dst, bufv, 0);
+        /* the kernel's pages took the same write: still in sync if they
+         * were before it */
+        in_sync = in_sync && !fstat(f->fd, &after);
+        boxfs_lock(m->vol);
+        if (in_sync && stamp_equal(f->node, &before))
+            stamp_set(f->node, &after);
+        else
+            f->node->kc_valid = 0;
+        boxfs_unlock(m->vol);
+    }
+    err = put < 0 ? boxfs_from_errno((int)-put) : 0;
+    boxfs_file_write_end(f, &r, err, put > 0 ? (size_t)put : 0);
+    if (put < 0)
         reply_status(req, err);
     else
-        fuse_reply_write(req, put);
+        fuse_reply_write(req, (size_t)put);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -963,7 +1047,7 @@ static const struct fuse_lowlevel_ops boxfs_ll_ops = {
     .rename = op_rename,
     .open = op_open,
     .read = op_read,
-    .write = op_write,
+    .write_buf = op_write_buf,
     .release = op_release,
     .fsync = op_fsync,
     .opendir = op_opendir,
@@ -1154,6 +1238,26 @@ static void release_kernel_refs(boxfs_mount *m)
     free(held);
 }
 
+/* The kernel caps a FUSE mount's readahead at the default 128 KiB whatever
+ * INIT asks; let sequential reads come in 1 MiB requests (root only;
+ * without it reads still work, in smaller requests). */
+static void set_readahead(boxfs_mount *m)
+{
+    struct stat st;
+    char path[96];
+    int fd;
+    if (stat(m->mountpoint, &st)) /* the loop is running: this is answered */
+        return;
+    snprintf(path, sizeof path, "/sys/class/bdi/%u:%u/read_ahead_kb", major(st.st_dev),
+             minor(st.st_dev));
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (write(fd, "1024", 4) != 4)
+        PB_DEBUG(PB_CH_FUSE, "fuse: cannot raise readahead: %s", strerror(errno));
+    close(fd);
+}
+
 int boxfs_mount_start(boxfs *vol, const char *mountpoint, const boxfs_mount_opts *opts,
                       boxfs_mount **out)
 {
@@ -1242,6 +1346,7 @@ int boxfs_mount_start(boxfs *vol, const char *mountpoint, const boxfs_mount_opts
     }
     if (err)
         goto fail_mounted;
+    set_readahead(m);
     PB_DEBUG(PB_CH_FUSE, "fuse: '%s' mounted at '%s'", vol->dir, mountpoint);
     *out = m;
     return 0;

@@ -77,6 +77,11 @@ typedef struct boxfs_node {
     int in_fdlru;
     uint64_t fd_epoch; /* vol->epoch when the fd was last handed out (not evicted then) */
     struct boxfs_node *all_prev, *all_next; /* every node, for teardown */
+    /* FUSE close-to-open: the file as it was when the kernel last closed it
+     * (its page cache then matched the host file) */
+    int kc_valid;
+    uint64_t kc_size;
+    struct timespec kc_mtime, kc_ctime;
     /* FUSE: names under which the kernel may cache this node */
     char *knames[BOXFS_KNAMES_MAX];
     int nknames;
@@ -98,6 +103,7 @@ struct boxfs_file {
     int via_fuse;
     int delete_on_close; /* opened with BOXFS_DELETE_ON_CLOSE */
     int archive_set;     /* the archive attribute is known to be set */
+    struct stat opened;  /* the host file when this handle opened it (files) */
     boxfs_caller who;    /* the opener */
     pthread_mutex_t lock; /* position and snapshot */
     uint64_t pos;
@@ -262,7 +268,18 @@ int boxfs_op_setattr_res(boxfs *vol, const boxfs_caller *who, boxfs_res *r,
 int boxfs_op_refuse_link(boxfs *vol, const boxfs_caller *who, boxfs_res *r, int via_fuse);
 int boxfs_file_read_at(boxfs_file *f, const boxfs_caller *who, void *buf, size_t len,
                        uint64_t off, size_t *done);
+/* For FUSE's zero-copy reads: ask the policy for a read and report it
+ * done with the bytes the file holds there (*avail); the caller moves the
+ * data itself. */
+int boxfs_file_read_ask(boxfs_file *f, const boxfs_caller *who, uint64_t off, size_t len,
+                        size_t *avail);
 int boxfs_file_write_at(boxfs_file *f, const boxfs_caller *who, const void *buf, size_t len,
                         int64_t off, size_t *done);
+/* A write whose data the caller moves itself (FUSE's spliced writes):
+ * begin asks the policy (on refusal it has already reported); end reports
+ * the outcome and invalidates what needs it. */
+int boxfs_file_write_begin(boxfs_file *f, const boxfs_caller *who, int64_t off, size_t len,
+                           boxfs_request *req);
+void boxfs_file_write_end(boxfs_file *f, boxfs_request *req, int err, size_t put);
 
 #endif

@@ -167,7 +167,7 @@ static int vol_mounted(boxfs *vol)
 }
 
 /* After an in-process change to a node's data or attributes, drop what the
- * kernel caches about it. */
+ * kernel caches about it (a change through the mount, the kernel saw). */
 static void inval_after_write(boxfs *vol, boxfs_node *n, int via_fuse)
 {
     if (via_fuse || !vol_mounted(vol))
@@ -527,7 +527,15 @@ static int open_locked(boxfs *vol, boxfs_res *r, unsigned access, unsigned disp,
                 boxfs_dir_refresh(vol, r->dir, e->name);
                 continue;
             }
-            if (!(st.st_mode & S_IWUSR)) { /* the read-only attribute */
+            if (disp == BOXFS_SUPERSEDE) {
+                /* a supersede replaces the file, read-only or not (Wine's
+                 * NtCreateFile table: FILE_SUPERSEDED where FILE_OVERWRITE
+                 * gets ACCESS_DENIED); the new attributes are what count */
+                if ((options & BOXFS_DELETE_ON_CLOSE) && (attributes & BOXFS_ATTR_READONLY)) {
+                    err = BOXFS_E_CANNOTDELETE;
+                    goto fail_fd;
+                }
+            } else if (!(st.st_mode & S_IWUSR)) { /* the read-only attribute */
                 if ((access & BOXFS_ACCESS_WRITE) || truncate) {
                     err = BOXFS_E_ACCESS;
                     goto fail_fd;
@@ -623,6 +631,8 @@ static int open_locked(boxfs *vol, boxfs_res *r, unsigned access, unsigned disp,
     }
     (*out)->delete_on_close = !!(options & BOXFS_DELETE_ON_CLOSE);
     (*out)->archive_set = *info != BOXFS_OPENED;
+    if (fd >= 0 && *info == BOXFS_OPENED)
+        (*out)->opened = st;
     return 0;
 fail_fd:
     if (fd >= 0)
@@ -849,6 +859,27 @@ int boxfs_file_read_at(boxfs_file *f, const boxfs_caller *who, void *buf, size_t
     return err;
 }
 
+int boxfs_file_read_ask(boxfs_file *f, const boxfs_caller *who, uint64_t off, size_t len,
+                        size_t *avail)
+{
+    boxfs_request req;
+    struct stat st;
+    int err = handle_request(f, who, BOXFS_OP_READ, BOXFS_ACCESS_READ, &req);
+    *avail = 0;
+    if (err)
+        return err;
+    req.offset = off;
+    req.length = len;
+    err = boxfs_ask(f->vol, &req);
+    if (!err && fstat(f->fd, &st))
+        err = boxfs_from_errno(errno);
+    if (!err && (uint64_t)st.st_size > off)
+        *avail = (uint64_t)st.st_size - off < len ? (size_t)((uint64_t)st.st_size - off) : len;
+    boxfs_done(f->vol, &req, err ? err : (int)(*avail > INT32_MAX ? INT32_MAX : *avail));
+    free((char *)req.path);
+    return err;
+}
+
 /* A write sets the archive attribute again, as NTFS does. */
 static void set_archive(boxfs_file *f)
 {
@@ -860,21 +891,41 @@ static void set_archive(boxfs_file *f)
     f->archive_set = 1;
 }
 
+int boxfs_file_write_begin(boxfs_file *f, const boxfs_caller *who, int64_t off, size_t len,
+                           boxfs_request *req)
+{
+    int err = handle_request(f, who, BOXFS_OP_WRITE, BOXFS_ACCESS_WRITE, req);
+    if (err)
+        return err;
+    req->offset = off == BOXFS_POS_EOF ? UINT64_MAX : (uint64_t)off;
+    req->length = len;
+    err = boxfs_ask(f->vol, req);
+    if (!err && len)
+        set_archive(f);
+    if (err)
+        boxfs_file_write_end(f, req, err, 0);
+    return err;
+}
+
+void boxfs_file_write_end(boxfs_file *f, boxfs_request *req, int err, size_t put)
+{
+    boxfs_done(f->vol, req, err ? err : (int)(put > INT32_MAX ? INT32_MAX : put));
+    free((char *)req->path);
+    req->path = NULL;
+    if (put)
+        inval_after_write(f->vol, f->node, f->via_fuse);
+}
+
 int boxfs_file_write_at(boxfs_file *f, const boxfs_caller *who, const void *buf, size_t len,
                         int64_t off, size_t *done)
 {
     boxfs_request req;
     size_t put = 0;
-    int err = handle_request(f, who, BOXFS_OP_WRITE, BOXFS_ACCESS_WRITE, &req);
+    int err = boxfs_file_write_begin(f, who, off, len, &req);
     *done = 0;
     if (err)
         return err;
-    req.offset = off == BOXFS_POS_EOF ? UINT64_MAX : (uint64_t)off;
-    req.length = len;
-    err = boxfs_ask(f->vol, &req);
-    if (!err && len)
-        set_archive(f);
-    if (!err && off == BOXFS_POS_EOF) {
+    if (off == BOXFS_POS_EOF) {
         /* atomically at the end: O_APPEND on our own open file description */
         int fl = fcntl(f->fd, F_GETFL);
         if (fl < 0 || fcntl(f->fd, F_SETFL, fl | O_APPEND) < 0) {
@@ -905,10 +956,7 @@ int boxfs_file_write_at(boxfs_file *f, const boxfs_caller *who, const void *buf,
         }
     }
     *done = put;
-    boxfs_done(f->vol, &req, err ? err : (int)(put > INT32_MAX ? INT32_MAX : put));
-    free((char *)req.path);
-    if (put)
-        inval_after_write(f->vol, f->node, f->via_fuse);
+    boxfs_file_write_end(f, &req, err, put);
     return err;
 }
 

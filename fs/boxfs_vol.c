@@ -1027,6 +1027,7 @@ void boxfs_inval_wait(boxfs *vol, int via_fuse)
 
 void boxfs_inval_node(boxfs *vol, boxfs_node *n)
 {
+    n->kc_valid = 0;
     if (vol->mounted && (n->nlookup > 0 || n == vol->root))
         vol->inval.inode(vol->inval.ctx, boxfs_node_id(vol, n));
 }

@@ -255,7 +255,12 @@ Test(fs_mount, case_variant_opens)
         cr_expect_eq(merr(open(v, O_CREAT | O_EXCL | O_WRONLY, 0644)), EEXIST);
         free(v);
     }
-    d = opendir(fst_mnt("ProgramData"));
+    {
+        char *pd = fst_mnt("ProgramData");
+        d = opendir(pd);
+        free(pd);
+    }
+    cr_assert_not_null(d);
     while ((de = readdir(d)))
         n += strcasecmp(de->d_name, "foo.txt") == 0;
     closedir(d);
@@ -673,4 +678,30 @@ Test(fs_mount, library_mount_refuses_a_live_mount_and_cleans_a_stale_one)
     cr_expect_eq(boxfs_mount_stop(NULL), 0);
     boxfs_volume_close(v2);
     free(other);
+}
+
+Test(fs_mount, host_changes_between_close_and_open_are_seen)
+{
+    char *s, *hp = fst_host("ProgramData/cto.txt");
+    struct timespec later[2] = {{0, UTIME_OMIT}, {2000000000, 0}};
+    mwrite("ProgramData/cto.txt", "version1", O_CREAT);
+    s = mread("ProgramData/cto.txt");
+    cr_expect_str_eq(s, "version1");
+    free(s);
+    /* the kernel may keep its pages: the file did not change */
+    s = mread("ProgramData/cto.txt");
+    cr_expect_str_eq(s, "version1");
+    free(s);
+    /* changed on the host, other size */
+    fst_host_write("ProgramData/cto.txt", "version22");
+    s = mread("ProgramData/cto.txt");
+    cr_expect_str_eq(s, "version22");
+    free(s);
+    /* changed on the host, same size, later time */
+    fst_host_write("ProgramData/cto.txt", "versionXY");
+    cr_assert_eq(utimensat(AT_FDCWD, hp, later, 0), 0);
+    s = mread("ProgramData/cto.txt");
+    cr_expect_str_eq(s, "versionXY");
+    free(s);
+    free(hp);
 }

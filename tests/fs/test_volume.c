@@ -540,6 +540,18 @@ Test(fs_volume, attributes_and_times)
         boxfs_close(f);
         cr_expect_eq(boxfs_stat(fst.vol, NULL, NULL, "\\ProgramData\\ro.txt", &st), 0);
         cr_expect_eq(st.attributes, BOXFS_ATTR_READONLY | BOXFS_ATTR_ARCHIVE);
+        cr_expect_eq(fst_open("\\ProgramData\\ro.txt", RW, BOXFS_OVERWRITE_IF, 0, &f, NULL),
+                     BOXFS_E_ACCESS);
+        {
+            unsigned info = 0xdeadbeef;
+            cr_expect_eq(fst_open("\\ProgramData\\ro.txt", RW, BOXFS_SUPERSEDE, 0, &f, &info), 0,
+                         "a supersede replaces a read-only file");
+            cr_expect_eq(info, BOXFS_SUPERSEDED);
+            cr_expect_eq(boxfs_fstat(f, NULL, &st), 0);
+            cr_expect_eq(st.attributes, BOXFS_ATTR_ARCHIVE);
+            cr_expect_eq(st.size, 0);
+            boxfs_close(f);
+        }
     }
     free(hp);
 }
