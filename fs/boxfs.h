@@ -570,13 +570,24 @@ int boxfs_fuse_available(void);
  * via_fuse = 1; names follow the same rules (an invalid name is EINVAL);
  * symlink, link and mknod of special files give EPERM; chmod may change
  * only the owner write bit (the read-only attribute; other bits EPERM);
- * chown gives EPERM.  The kernel caches entries and attributes for 1 s;
- * every change made through this volume (in process or through the mount)
- * invalidates what it affects at once, and changes made behind pnpbox's
- * back in the backing directory show within that second.  Files are read
- * and written through the page cache, invalidated at each open.  A rename
- * that changes only the case of a name is a no-op for the kernel and never
- * reaches boxfs; use the in-process API for that.
+ * chown gives EPERM; rename onto a directory gives EACCES (NTFS never
+ * replaces one); a read-only file cannot be opened for writing or deleted
+ * (EACCES).  Requests carry up to 1 MiB of data.
+ *
+ * Caching.  The kernel keeps names and attributes for 1 s, but only the
+ * stored spelling of a name: other case variants are looked up at each
+ * use, so a name that goes away never survives under another case.  Every
+ * change made in process invalidates what the kernel holds before the call
+ * returns; a change made through the mount, the kernel sees itself.  File
+ * data is cached close-to-open, as NFS does: an open keeps the kernel's
+ * pages only if the host file is exactly as it was when they were last in
+ * sync (inode, size, mtime, ctime), so a change made behind pnpbox's back
+ * in the backing directory is seen at the next open (and its attributes
+ * within the second otherwise).  A read served from those pages does not
+ * reach the policy again: the open that allowed it did.
+ *
+ * A rename that changes only the case of a name is a no-op for the kernel
+ * and never reaches boxfs; the in-process API does it.
  */
 int boxfs_mount_start(boxfs *vol, const char *mountpoint, const boxfs_mount_opts *opts,
                       boxfs_mount **out);
