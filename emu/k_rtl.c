@@ -722,7 +722,8 @@ NTSTATUS NTAPI RtlDuplicateUnicodeString(ULONG Flags, PCUNICODE_STRING StringIn,
     PWCH buf = rtl_alloc("RtlDuplicateUnicodeString", max, caller, &st);
     if (!buf)
         return st;
-    memcpy(buf, StringIn->Buffer, StringIn->Length);
+    if (StringIn->Length)
+        memcpy(buf, StringIn->Buffer, StringIn->Length);
     if (Flags & RTL_DUPLICATE_UNICODE_STRING_NULL_TERMINATE)
         buf[StringIn->Length / sizeof(WCHAR)] = 0;
     StringOut->Buffer = buf;

@@ -715,7 +715,8 @@ static NTSTATUS us_core(const us_req *r, va_list ap)
                     st = STATUS_BUFFER_OVERFLOW;
             } else {
                 k = srclen < rem ? srclen : rem;
-                memmove(end, src, k * sizeof(wchar_t));
+                if (k)
+                    memmove(end, src, k * sizeof(wchar_t));
                 if (k < srclen)
                     st = STATUS_BUFFER_OVERFLOW;
             }
