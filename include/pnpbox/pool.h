@@ -94,8 +94,10 @@ char *pnpbox_pool_report(pnpbox_machine *m, pnpbox_component *c);
 
 /*
  * Free every block still allocated on m and forget m's pool records and
- * errors.  pnpbox_machine_free calls it; tests that leak on purpose may
- * call it themselves.
+ * errors.  Call it before pnpbox_machine_free (tests that leak on purpose,
+ * the harness after its report): the pool cannot see a machine go away,
+ * so without it a freed machine's blocks are only released when another
+ * machine reuses its address, or at exit.
  */
 void pnpbox_pool_release(pnpbox_machine *m);
 
