@@ -437,6 +437,33 @@ static char *join_path(const char *base, const uint16_t *rest, size_t n)
     return p;
 }
 
+/*
+ * Display path for a name that does not resolve (a failed open, or a key
+ * about to be created): the canonical path of the deepest existing key on
+ * the way (links followed, so CurrentControlSet reads ControlSet001) plus
+ * the rest of the name as given.  norm is normalised (single separators).
+ */
+static char *miss_path(pnpbox_machine *m, const emu_handle *root, regdb_key base, const uint16_t *norm, size_t nl)
+{
+    size_t cut = nl;
+    for (;;) {
+        size_t j = cut;
+        while (j > 0 && norm[j - 1] != '\\')
+            j--;
+        regdb_key k = base;
+        if (!j || regdb_open_key(m->reg, base, norm, j - 1, 0, &k) == 0) {
+            char *bp = emu_key_path_u8(m, k);
+            if (!bp)
+                break;
+            char *r = join_path(bp, norm + j, nl - j);
+            free(bp);
+            return r;
+        }
+        cut = j - 1;
+    }
+    return join_path(root ? root->path : "\\REGISTRY", norm, nl);
+}
+
 emu_status reg_core_open(reg_ctx *c, const reg_open_args *a, void **out, uint32_t *disposition)
 {
     pnpbox_machine *m = c->m;
@@ -519,7 +546,7 @@ emu_status reg_core_open(reg_ctx *c, const reg_open_args *a, void **out, uint32_
         if (exists)
             path = emu_key_path_u8(m, key);
         else
-            path = join_path(root ? root->path : "\\REGISTRY", norm, nl);
+            path = miss_path(m, root, base, norm, nl);
         if (!path) {
             st = STATUS_INSUFFICIENT_RESOURCES;
             goto done;
@@ -617,7 +644,7 @@ emu_status reg_core_open(reg_ctx *c, const reg_open_args *a, void **out, uint32_
     }
 
 judge_failed : {
-    char *path = join_path(root ? root->path : "\\REGISTRY", norm, nl);
+    char *path = miss_path(m, root, base, norm, nl);
     emu_prov prov;
     memset(&prov, 0, sizeof prov);
     if (root) {
