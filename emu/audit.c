@@ -110,6 +110,64 @@ void emu_record(pnpbox_machine *m, const emu_access *a, const emu_verdict *v, em
 
 size_t pnpbox_event_count(pnpbox_machine *m) { return m ? m->audit.n : 0; }
 
+static char *col(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+/* Events persisted by earlier processes on this machine directory (FUSE, pnpbox run, verify). */
+int pnpbox_audit_load(pnpbox_machine *m, int clear)
+{
+    if (!m || !m->dir)
+        return -EINVAL;
+    sqlite3 *db = regdb_sqlite(m->reg);
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT seq, component, kind, api, path, value, access, write, origin, status, outcome,"
+                           " rules, caller FROM audit ORDER BY seq",
+                           -1, &s, NULL) != SQLITE_OK)
+        return -EIO;
+    int n = 0;
+    emu_lock(m);
+    emu_event_store *st = &m->audit;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        if (st->n == st->cap) {
+            size_t cap = st->cap ? st->cap * 2 : 256;
+            pnpbox_event *p = realloc(st->ev, cap * sizeof *p);
+            if (!p)
+                break;
+            st->ev = p;
+            st->cap = cap;
+        }
+        pnpbox_event e = {0};
+        e.seq = (uint64_t)sqlite3_column_int64(s, 0);
+        e.component = col(s, 1);
+        e.component_kind = sqlite3_column_int(s, 2);
+        e.api = col(s, 3);
+        e.path = col(s, 4);
+        e.value = col(s, 5);
+        e.access = (uint32_t)sqlite3_column_int64(s, 6);
+        e.write = sqlite3_column_int(s, 7);
+        e.origin = col(s, 8);
+        e.status = (int32_t)sqlite3_column_int64(s, 9);
+        e.outcome = (pnpbox_outcome)sqlite3_column_int(s, 10);
+        e.rules = col(s, 11);
+        e.caller = col(s, 12);
+        if (!e.rules)
+            e.rules = strdup("");
+        st->ev[st->n++] = e;
+        if (e.seq > st->next_seq)
+            st->next_seq = e.seq;
+        n++;
+    }
+    sqlite3_finalize(s);
+    if (clear)
+        sqlite3_exec(db, "DELETE FROM audit", NULL, NULL, NULL);
+    emu_unlock(m);
+    return n;
+}
+
 const pnpbox_event *pnpbox_event_get(pnpbox_machine *m, size_t i)
 {
     return m && i < m->audit.n ? &m->audit.ev[i] : NULL;

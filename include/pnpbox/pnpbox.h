@@ -177,6 +177,9 @@ typedef struct pnpbox_event {
 } pnpbox_event;
 
 size_t pnpbox_event_count(pnpbox_machine *m);
+/* A machine directory's persisted audit (events from every process that used it) into memory;
+ * with clear, empty the table afterwards.  Returns the number loaded, or -errno. */
+int pnpbox_audit_load(pnpbox_machine *m, int clear);
 const pnpbox_event *pnpbox_event_get(pnpbox_machine *m, size_t i);
 
 /* ---- the isolation rules (one catalogue: verify, explain and docs read it) ---- */

@@ -4,6 +4,7 @@
  * it, find lines, and a tiny JSON reader to check reports structurally.
  */
 #ifndef TINF_H
+#include "tests/support/tjson.h"
 #define TINF_H
 
 #include "emu/inf.h"
@@ -36,22 +37,5 @@ inf_lint_result *t_lint(const char *utf8);
 /* Count findings with code (and line, 0 = any). */
 int t_count(const inf_lint_result *r, int code, uint32_t lineno);
 const inf_finding *t_finding(const inf_lint_result *r, int code);
-
-/* ---- tiny JSON ---- */
-typedef enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ } jtype;
-typedef struct jv {
-    jtype t;
-    double num;
-    int b;
-    char *str;           /* J_STR (UTF-8, unescaped) */
-    struct jv **items;   /* J_ARR items, J_OBJ values */
-    char **keys;         /* J_OBJ keys */
-    size_t n;
-} jv;
-
-/* Parse a whole JSON text; NULL when it is not valid JSON (strict: no trailing text). */
-jv *json_parse(const char *s);
-void json_free(jv *v);
-const jv *json_get(const jv *obj, const char *key); /* NULL if absent or not an object */
 
 #endif
