@@ -69,3 +69,18 @@ int cli_open_registry(cli_ctx *ctx, regdb **out)
     *out = db;
     return CLI_OK;
 }
+
+int cli_open_machine(cli_ctx *ctx, pnpbox_machine **out)
+{
+    const char *dir = ctx && ctx->machine_dir && *ctx->machine_dir ? ctx->machine_dir : "./.pnpbox";
+    pnpbox_machine_opts o = {0};
+    o.dir = dir;
+    pnpbox_machine *m = NULL;
+    int rc = pnpbox_machine_new(&o, &m);
+    if (rc < 0) {
+        cli_error("cannot open machine '%s': %s", dir, pnpbox_errmsg(NULL));
+        return CLI_FAIL;
+    }
+    *out = m;
+    return CLI_OK;
+}

@@ -11,6 +11,7 @@
 #define PNPBOX_CLI_MACHINE_H
 
 #include "harness/cli/cli.h"
+#include "pnpbox/pnpbox.h"
 #include "regdb/regdb.h"
 
 /*
@@ -20,5 +21,14 @@
  * "pnpbox: cannot ..." on stderr and returns CLI_FAIL; *out is untouched.
  */
 int cli_open_registry(cli_ctx *ctx, regdb **out);
+
+/*
+ * Open the machine directory as a whole machine (pnpbox_machine_new with
+ * .dir): registry.db cloned from the template machine on first use, and
+ * the volume under volume/.  On success returns CLI_OK and *out, which the
+ * caller frees with pnpbox_machine_free.  On failure prints
+ * "pnpbox: cannot open machine 'DIR': ..." and returns CLI_FAIL.
+ */
+int cli_open_machine(cli_ctx *ctx, pnpbox_machine **out);
 
 #endif
