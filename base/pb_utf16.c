@@ -216,3 +216,58 @@ uint16_t pb_cp1252_to_unicode(uint8_t b)
         return cp1252_high[b - 0x80];
     return b;
 }
+
+/* Next UTF-16 code unit of a UTF-8 string (a supplementary character yields
+ * its surrogates one after the other); 0 at the end, 0xFFFF for bad input. */
+typedef struct u8it {
+    const unsigned char *p;
+    uint16_t pending;
+} u8it;
+
+static uint16_t u8next(u8it *it)
+{
+    if (it->pending) {
+        uint16_t c = it->pending;
+        it->pending = 0;
+        return c;
+    }
+    const unsigned char *p = it->p;
+    uint32_t c = *p;
+    size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (!c)
+        return 0;
+    if (!len) {
+        it->p++;
+        return 0xFFFF;
+    }
+    if (len > 1)
+        c &= 0x3F >> (len - 1);
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80) {
+            it->p++;
+            return 0xFFFF;
+        }
+        c = (c << 6) | (p[i] & 0x3F);
+    }
+    it->p += len;
+    if (c >= 0x10000) {
+        c -= 0x10000;
+        it->pending = (uint16_t)(0xDC00 | (c & 0x3FF));
+        return (uint16_t)(0xD800 | (c >> 10));
+    }
+    return (uint16_t)c;
+}
+
+int pb_utf8_ieq(const char *a, const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    u8it x = {(const unsigned char *)a, 0}, y = {(const unsigned char *)b, 0};
+    for (;;) {
+        uint16_t c = u8next(&x), d = u8next(&y);
+        if (c != d && pb_upcase(c) != pb_upcase(d))
+            return 0;
+        if (!c)
+            return 1;
+    }
+}

@@ -79,6 +79,13 @@ uint16_t *pb_wcs_from_utf8(const char *s);
 /* malloc'd UTF-8 copy for messages (unpaired surrogates become U+FFFD). */
 char *pb_utf8_from_wcs(const uint16_t *s, size_t n);
 
+/*
+ * Case-insensitive equality of two NUL-terminated UTF-8 strings under
+ * Windows' upcase table, without allocating (service and component names).
+ * Malformed UTF-8 compares byte for byte.
+ */
+int pb_utf8_ieq(const char *a, const char *b);
+
 /* Windows-1252 byte -> Unicode code point (undefined bytes map to themselves). */
 uint16_t pb_cp1252_to_unicode(uint8_t b);
 

@@ -17,7 +17,71 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+/* ---------------------------------------------------------------- interned strings
+ * Events share their strings: the same path, API, origin and rule list are
+ * stored once per machine, so recording an event allocates nothing once its
+ * strings have been seen. */
+
+typedef struct emu_intern {
+    char **slot;
+    size_t cap, n;
+} emu_intern;
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static const char *intern(pnpbox_machine *m, const char *s)
+{
+    if (!s)
+        return NULL;
+    emu_intern *t = m->intern;
+    if (!t && !(t = m->intern = calloc(1, sizeof *t)))
+        return NULL;
+    if (t->n * 2 >= t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 256;
+        char **slot = calloc(cap, sizeof *slot);
+        if (!slot)
+            return NULL;
+        for (size_t i = 0; i < t->cap; i++) {
+            if (!t->slot[i])
+                continue;
+            size_t j = hash_str(t->slot[i]) & (cap - 1);
+            while (slot[j])
+                j = (j + 1) & (cap - 1);
+            slot[j] = t->slot[i];
+        }
+        free(t->slot);
+        t->slot = slot;
+        t->cap = cap;
+    }
+    size_t j = hash_str(s) & (t->cap - 1);
+    while (t->slot[j]) {
+        if (!strcmp(t->slot[j], s))
+            return t->slot[j];
+        j = (j + 1) & (t->cap - 1);
+    }
+    char *d = strdup(s);
+    if (!d)
+        return NULL;
+    t->slot[j] = d;
+    t->n++;
+    return d;
+}
+
+static void intern_free(emu_intern *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->cap; i++)
+        free(t->slot[i]);
+    free(t->slot);
+    free(t);
+}
 
 static char *caller_name(void *addr)
 {
@@ -41,6 +105,7 @@ static void persist(pnpbox_machine *m, const pnpbox_event *e)
                            " outcome, rules, caller) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
                            -1, &s, NULL) != SQLITE_OK)
         return;
+    char *caller = caller_name((void *)e->caller_addr);
     sqlite3_bind_text(s, 1, e->component, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, e->component_kind);
     sqlite3_bind_text(s, 3, e->api, -1, SQLITE_STATIC);
@@ -52,68 +117,201 @@ static void persist(pnpbox_machine *m, const pnpbox_event *e)
     sqlite3_bind_int64(s, 9, e->status);
     sqlite3_bind_int(s, 10, e->outcome);
     sqlite3_bind_text(s, 11, e->rules, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 12, e->caller, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 12, caller, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(s) == SQLITE_DONE)
+        m->audit.ev_rowid_last = sqlite3_last_insert_rowid(db);
+    sqlite3_finalize(s);
+    free(caller);
+}
+
+static void persist_count(pnpbox_machine *m, int64_t rowid, uint64_t count)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(regdb_sqlite(m->reg), "UPDATE audit SET count=?2 WHERE seq=?1", -1, &s, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64(s, 1, rowid);
+    sqlite3_bind_int64(s, 2, (int64_t)count);
     sqlite3_step(s);
     sqlite3_finalize(s);
+}
+
+static const char *rules_of(pnpbox_machine *m, const emu_verdict *v)
+{
+    if (!v || !v->n)
+        return intern(m, "");
+    char buf[512];
+    size_t o = 0;
+    buf[0] = 0;
+    for (int i = 0; i < v->n; i++)
+        o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%s", i ? " " : "", v->rules[i]->id);
+    return intern(m, buf);
+}
+
+/* The fold slot of a handle matching this access, or NULL. */
+static emu_fold_slot *fold_slot(pnpbox_machine *m, const emu_access *a, pnpbox_component *c, uint64_t key)
+{
+    if (!a->fold)
+        return NULL;
+    for (int i = 0; i < EMU_FOLD_SLOTS; i++) {
+        emu_fold_slot *s = &a->fold->slot[i];
+        if (s->api == a->api && s->comp == c && s->key == key && s->gen == m->rules_gen)
+            return s;
+    }
+    return NULL;
+}
+
+const char *emu_access_value(const emu_access *a, char *buf, size_t cap)
+{
+    if (a->value || !a->has_wvalue)
+        return a->value;
+    /* UTF-16 -> UTF-8 into buf; an unpaired surrogate shows as U+FFFD. */
+    size_t o = 0;
+    for (size_t i = 0; i < a->wvalue_len && o + 5 < cap; i++) {
+        uint32_t c = a->wvalue[i];
+        if (c >= 0xD800 && c <= 0xDBFF && i + 1 < a->wvalue_len && a->wvalue[i + 1] >= 0xDC00 &&
+            a->wvalue[i + 1] <= 0xDFFF) {
+            c = 0x10000 + ((c - 0xD800) << 10) + (a->wvalue[i + 1] - 0xDC00u);
+            i++;
+        } else if (c >= 0xD800 && c <= 0xDFFF) {
+            c = 0xFFFD;
+        }
+        if (c < 0x80) {
+            buf[o++] = (char)c;
+        } else if (c < 0x800) {
+            buf[o++] = (char)(0xC0 | (c >> 6));
+            buf[o++] = (char)(0x80 | (c & 0x3F));
+        } else if (c < 0x10000) {
+            buf[o++] = (char)(0xE0 | (c >> 12));
+            buf[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
+            buf[o++] = (char)(0x80 | (c & 0x3F));
+        } else {
+            buf[o++] = (char)(0xF0 | (c >> 18));
+            buf[o++] = (char)(0x80 | ((c >> 12) & 0x3F));
+            buf[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
+            buf[o++] = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    buf[o] = 0;
+    return buf;
+}
+
+uint64_t emu_fold_key(const emu_access *a)
+{
+    /* Never 0, so a->fold_key == 0 means "not computed". */
+    uint64_t h = 1469598103934665603ULL;
+    h = (h ^ (uint64_t)a->op) * 1099511628211ULL;
+    h = (h ^ (uint64_t)a->write) * 1099511628211ULL;
+    h = (h ^ (uint64_t)a->access) * 1099511628211ULL;
+    h = (h ^ (uint64_t)a->kind) * 1099511628211ULL;
+    if (a->has_wvalue && !a->value) {
+        for (size_t i = 0; i < a->wvalue_len; i++)
+            h = (h ^ a->wvalue[i]) * 1099511628211ULL;
+        h ^= 1;
+    } else {
+        for (const char *p = a->value ? a->value : ""; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        h ^= a->value ? 1 : 0;
+    }
+    return h ? h : 1;
+}
+
+emu_fold_slot *emu_fold_find(pnpbox_machine *m, const emu_access *a, pnpbox_component *c, uint64_t key)
+{
+    return fold_slot(m, a, c, key);
+}
+
+emu_fold_slot *emu_fold_take(pnpbox_machine *m, const emu_access *a, pnpbox_component *c, uint64_t key)
+{
+    emu_fold_slot *s = fold_slot(m, a, c, key);
+    if (s || !a->fold)
+        return s;
+    s = &a->fold->slot[a->fold->next++ % EMU_FOLD_SLOTS];
+    memset(s, 0, sizeof *s);
+    s->api = a->api;
+    s->comp = c;
+    s->key = key;
+    s->gen = m->rules_gen;
+    return s;
 }
 
 void emu_record(pnpbox_machine *m, const emu_access *a, const emu_verdict *v, emu_status status)
 {
     pnpbox_component *c = a->comp ? a->comp : emu_comp();
-    pb_buf rules = PB_BUF_INIT;
-    const char *why = NULL;
-    for (int i = 0; v && i < v->n; i++) {
-        if (rules.len)
-            pb_buf_addc(&rules, ' ');
-        pb_buf_adds(&rules, v->rules[i]->id);
-        if (v->suppressed[i] && !why)
-            why = emu_baseline_justification(m, v->rules[i], c, a->path);
-    }
-    pnpbox_event e = {0};
-    e.component = dup_or_null(pnpbox_component_name(c));
-    e.component_kind = c ? (int)c->kind : 0;
-    e.api = dup_or_null(a->api);
-    if (a->kind == EMU_ACC_FILE && a->path)
-        e.path = emu_vpath_to_win32(a->path);
-    else
-        e.path = dup_or_null(a->path);
-    e.value = dup_or_null(a->value);
-    e.access = a->access;
-    e.write = a->write;
-    e.origin = dup_or_null(a->absolute ? "absolute" : emu_prov_origin(a->prov));
-    e.status = status;
-    e.outcome = v ? v->outcome : PNPBOX_OUTCOME_ALLOWED;
-    e.rules = pb_buf_steal(&rules);
-    e.caller = caller_name(a->caller);
-    e.caller_addr = a->caller;
-    e.justification = dup_or_null(why);
-    if (!e.rules)
-        e.rules = strdup("");
+    pnpbox_outcome outcome = v ? v->outcome : PNPBOX_OUTCOME_ALLOWED;
     emu_lock(m);
     emu_event_store *st = &m->audit;
+    uint64_t key = a->fold ? (a->fold_key ? a->fold_key : emu_fold_key(a)) : 0;
+    emu_fold_slot *fs = a->fold ? emu_fold_take(m, a, c, key) : NULL;
+    if (fs && fs->event && fs->event <= st->n && fs->status == status &&
+        st->ev[fs->event - 1].outcome == outcome) {
+        pnpbox_event *e = &st->ev[fs->event - 1];
+        e->count++;
+        if (m->dir && st->rowid && st->rowid[fs->event - 1])
+            persist_count(m, st->rowid[fs->event - 1], e->count);
+        emu_unlock(m);
+        return;
+    }
+    const char *why = NULL;
+    for (int i = 0; v && i < v->n; i++)
+        if (v->suppressed[i] && !why)
+            why = emu_baseline_justification(m, v->rules[i], c, a->path);
     if (st->n == st->cap) {
         size_t cap = st->cap ? st->cap * 2 : 256;
         pnpbox_event *p = realloc(st->ev, cap * sizeof *p);
-        if (!p) {
+        int64_t *r = m->dir ? realloc(st->rowid, cap * sizeof *r) : st->rowid;
+        if (p)
+            st->ev = p;
+        if (r)
+            st->rowid = r;
+        if (!p || (m->dir && !r)) {
             emu_unlock(m);
             return; /* out of memory: the event is lost, the call still answers */
         }
-        st->ev = p;
         st->cap = cap;
     }
+    pnpbox_event e = {0};
+    e.count = 1;
+    e.component = c ? c->name : intern(m, "(none)");
+    e.component_kind = c ? (int)c->kind : 0;
+    e.api = intern(m, a->api);
+    if (a->kind == EMU_ACC_FILE && a->path) {
+        char *w = emu_vpath_to_win32(a->path);
+        e.path = intern(m, w);
+        free(w);
+    } else {
+        e.path = intern(m, a->path);
+    }
+    char vbuf[1024];
+    e.value = intern(m, emu_access_value(a, vbuf, sizeof vbuf));
+    e.access = a->access;
+    e.write = a->write;
+    e.origin = intern(m, a->absolute ? "absolute" : emu_prov_origin(a->prov));
+    e.status = status;
+    e.outcome = outcome;
+    e.rules = rules_of(m, v);
+    e.caller = NULL; /* named on first read (pnpbox_event_get) */
+    e.caller_addr = a->caller;
+    e.justification = intern(m, why);
     e.seq = ++st->next_seq;
     st->ev[st->n++] = e;
-    if (m->dir)
+    if (fs) {
+        fs->event = st->n;
+        fs->status = status;
+    }
+    if (m->dir) {
+        st->ev_rowid_last = 0;
         persist(m, &st->ev[st->n - 1]);
+        st->rowid[st->n - 1] = st->ev_rowid_last;
+    }
     emu_unlock(m);
 }
 
 size_t pnpbox_event_count(pnpbox_machine *m) { return m ? m->audit.n : 0; }
 
-static char *col(sqlite3_stmt *s, int i)
+static const char *col(pnpbox_machine *m, sqlite3_stmt *s, int i)
 {
     const unsigned char *t = sqlite3_column_text(s, i);
-    return t ? strdup((const char *)t) : NULL;
+    return t ? intern(m, (const char *)t) : NULL;
 }
 
 /* Events persisted by earlier processes on this machine directory (FUSE, pnpbox run, verify). */
@@ -125,7 +323,7 @@ int pnpbox_audit_load(pnpbox_machine *m, int clear)
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db,
                            "SELECT seq, component, kind, api, path, value, access, write, origin, status, outcome,"
-                           " rules, caller FROM audit ORDER BY seq",
+                           " rules, caller, count FROM audit ORDER BY seq",
                            -1, &s, NULL) != SQLITE_OK)
         return -EIO;
     int n = 0;
@@ -135,27 +333,35 @@ int pnpbox_audit_load(pnpbox_machine *m, int clear)
         if (st->n == st->cap) {
             size_t cap = st->cap ? st->cap * 2 : 256;
             pnpbox_event *p = realloc(st->ev, cap * sizeof *p);
-            if (!p)
+            if (p)
+                st->ev = p;
+            int64_t *r = realloc(st->rowid, cap * sizeof *r);
+            if (r)
+                st->rowid = r;
+            if (!p || !r)
                 break;
-            st->ev = p;
             st->cap = cap;
         }
         pnpbox_event e = {0};
         e.seq = (uint64_t)sqlite3_column_int64(s, 0);
-        e.component = col(s, 1);
+        e.component = col(m, s, 1);
         e.component_kind = sqlite3_column_int(s, 2);
-        e.api = col(s, 3);
-        e.path = col(s, 4);
-        e.value = col(s, 5);
+        e.api = col(m, s, 3);
+        e.path = col(m, s, 4);
+        e.value = col(m, s, 5);
         e.access = (uint32_t)sqlite3_column_int64(s, 6);
         e.write = sqlite3_column_int(s, 7);
-        e.origin = col(s, 8);
+        e.origin = col(m, s, 8);
         e.status = (int32_t)sqlite3_column_int64(s, 9);
         e.outcome = (pnpbox_outcome)sqlite3_column_int(s, 10);
-        e.rules = col(s, 11);
-        e.caller = col(s, 12);
+        e.rules = col(m, s, 11);
+        e.caller = col(m, s, 12);
+        e.count = (uint64_t)sqlite3_column_int64(s, 13);
+        if (!e.count)
+            e.count = 1;
         if (!e.rules)
-            e.rules = strdup("");
+            e.rules = intern(m, "");
+        st->rowid[st->n] = (int64_t)e.seq;
         st->ev[st->n++] = e;
         if (e.seq > st->next_seq)
             st->next_seq = e.seq;
@@ -170,23 +376,24 @@ int pnpbox_audit_load(pnpbox_machine *m, int clear)
 
 const pnpbox_event *pnpbox_event_get(pnpbox_machine *m, size_t i)
 {
-    return m && i < m->audit.n ? &m->audit.ev[i] : NULL;
+    if (!m || i >= m->audit.n)
+        return NULL;
+    pnpbox_event *e = &m->audit.ev[i];
+    if (!e->caller && e->caller_addr) {
+        char *c = caller_name((void *)e->caller_addr);
+        e->caller = intern(m, c);
+        free(c);
+    }
+    return e;
 }
 
-void emu_audit_free(emu_event_store *st)
+void emu_audit_free(pnpbox_machine *m)
 {
-    for (size_t i = 0; i < st->n; i++) {
-        pnpbox_event *e = &st->ev[i];
-        free((char *)e->component);
-        free((char *)e->api);
-        free((char *)e->path);
-        free((char *)e->value);
-        free((char *)e->origin);
-        free((char *)e->rules);
-        free((char *)e->caller);
-        free((char *)e->justification);
-    }
+    emu_event_store *st = &m->audit;
     free(st->ev);
+    free(st->rowid);
+    intern_free(m->intern);
+    m->intern = NULL;
     for (size_t i = 0; i < st->nlogs; i++)
         free(st->logs[i]);
     free(st->logs);

@@ -120,6 +120,44 @@ typedef enum emu_htype {
     EMU_H_OTHER,
 } emu_htype;
 
+typedef pnpbox_rule emu_rule;
+
+/* A judged access: the rules it broke and what to do about it (rules.c). */
+#define EMU_MAX_FINDINGS 8
+
+typedef struct emu_verdict {
+    int n;
+    const emu_rule *rules[EMU_MAX_FINDINGS];
+    int suppressed[EMU_MAX_FINDINGS];
+    int deny;              /* the caller must refuse the access (enforce mode) */
+    pnpbox_outcome outcome;
+} emu_verdict;
+
+/*
+ * Per-handle memo of the last accesses made through it (audit.c, rules.c):
+ * a repeated access with the same API, component, operation, access and
+ * value name reuses the cached verdict (while the machine's rules
+ * generation is unchanged) and folds into the event it recorded before,
+ * whose count goes up.  This keeps judging and auditing of a driver's
+ * polling loop within a few nanoseconds of the registry work itself.
+ */
+#define EMU_FOLD_SLOTS 4
+typedef struct emu_fold_slot {
+    const char *api;          /* pointer identity of the API name */
+    void *comp;               /* pnpbox_component * */
+    uint64_t key;             /* op, write, access, value-name hash */
+    uint64_t gen;             /* machine rules generation of the verdict */
+    size_t event;             /* index of the folded event + 1 (0: none yet) */
+    int32_t status;           /* status of that event */
+    int have_verdict;
+    emu_verdict verdict;
+} emu_fold_slot;
+
+typedef struct emu_fold {
+    emu_fold_slot slot[EMU_FOLD_SLOTS];
+    unsigned next;
+} emu_fold;
+
 typedef struct emu_handle emu_handle;
 struct emu_handle {
     emu_htype type;
@@ -132,6 +170,7 @@ struct emu_handle {
     char *path;        /* display path: registry NT path, or file Win32 path (owned) */
     unsigned flags;    /* EMU_HF_* */
     uint64_t pos;      /* file position for handles without FILE_SYNCHRONOUS_IO_* */
+    emu_fold fold;     /* memo of repeated accesses through this handle */
 };
 
 enum {
@@ -185,7 +224,10 @@ typedef struct emu_access {
     regdb_key key;            /* registry: the target key when it exists */
     const char *path;         /* registry: canonical NT path (\REGISTRY\MACHINE\SYSTEM\ControlSet001\...);
                                  files: volume path (\Windows\...) */
-    const char *value;        /* registry value name (UTF-8) or NULL */
+    const char *value;        /* registry value name (UTF-8) or NULL; see wvalue */
+    const uint16_t *wvalue;   /* or the value name in UTF-16 (converted only when needed) */
+    size_t wvalue_len;
+    int has_wvalue;           /* wvalue is set (length 0 is the default value) */
     uint32_t access;          /* desired access */
     int write;                /* changes state */
     int creates;              /* may create the object */
@@ -194,24 +236,27 @@ typedef struct emu_access {
     const char *detail;       /* EMU_ACC_QI: what broke the contract; free text otherwise */
     void *caller;             /* return address in the calling (driver) code, or NULL */
     const char *via;          /* "fuse" for FUSE requests, else NULL */
+    emu_fold *fold;           /* the handle's memo, or NULL (no caching, no folding) */
+    uint64_t fold_key;        /* emu_fold_key(a), when the caller computed it once (else 0) */
 } emu_access;
 
-#define EMU_MAX_FINDINGS 8
 
-typedef pnpbox_rule emu_rule;
-
-typedef struct emu_verdict {
-    int n;
-    const emu_rule *rules[EMU_MAX_FINDINGS];
-    int suppressed[EMU_MAX_FINDINGS];
-    int deny;              /* the caller must refuse the access (enforce mode) */
-    pnpbox_outcome outcome;
-} emu_verdict;
 
 /* Judge an access (rules.c).  In fail-fast mode a finding stops the test
  * through the fail-fast handler.  Never fails: an access that breaks no
  * rule gives an empty verdict. */
 void emu_judge(pnpbox_machine *m, const emu_access *a, emu_verdict *v);
+/* The access's value name in UTF-8 (a->value, or a->wvalue converted into buf); NULL if none. */
+const char *emu_access_value(const emu_access *a, char *buf, size_t cap);
+
+/* Fold memo helpers (audit.c): the key of an access, and its slot in a->fold. */
+uint64_t emu_fold_key(const emu_access *a);
+emu_fold_slot *emu_fold_find(pnpbox_machine *m, const emu_access *a, pnpbox_component *c, uint64_t key);
+emu_fold_slot *emu_fold_take(pnpbox_machine *m, const emu_access *a, pnpbox_component *c, uint64_t key);
+
+/* Cached verdicts are stale: the mode, baseline, stale folders or device ownership changed. */
+void emu_rules_changed(pnpbox_machine *m);
+
 /* Record the access with its final status (audit.c). */
 void emu_record(pnpbox_machine *m, const emu_access *a, const emu_verdict *v, emu_status status);
 /* Both, for accesses recorded after the fact. */
@@ -288,16 +333,21 @@ typedef struct emu_pnp emu_pnp; /* the PnP manager's state (pnp.c) */
 
 typedef struct emu_event_store {
     pnpbox_event *ev;
+    int64_t *rowid;       /* machine directories: the audit table row of each event */
+    int64_t ev_rowid_last;
     size_t n, cap;
     char **logs;
     size_t nlogs, logs_cap;
     uint64_t next_seq;
 } emu_event_store;
 
-void emu_audit_free(emu_event_store *st);
+struct pnpbox_machine;
+void emu_audit_free(struct pnpbox_machine *m);
 
 struct pnpbox_machine {
-    pthread_mutex_t lock;
+    pthread_mutex_t lock;       /* taken once per thread; nesting is counted (emu_lock) */
+    void *lock_owner;           /* the thread holding it (a thread-local address) */
+    unsigned lock_depth;
     regdb *reg;
     boxfs *vol;
     char *dir;          /* machine directory, or NULL (embedded) */
@@ -329,6 +379,8 @@ struct pnpbox_machine {
     char **stale_dirs;  /* store folders of superseded packages (UPDATE-STALE-PATH) */
     int nstale;
     struct emu_faults *faults; /* fault injection rules (fault.c) */
+    uint64_t rules_gen;        /* bumped when cached verdicts may be stale (emu_rules_changed) */
+    struct emu_intern *intern; /* interned audit strings (audit.c) */
 };
 
 void emu_lock(pnpbox_machine *m);

@@ -420,10 +420,40 @@ NTSTATUS NTAPI ZwQueryValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName,
         goto out;
     if ((st = reg_op_judge(&c, &op, EMU_OP_QUERY, KEY_QUERY_VALUE, 0, name, n, 1)) < 0)
         goto out;
-    regdb_value v;
-    st = reg_core_get_value(&c, &op, name, n, &v);
-    if (st == STATUS_SUCCESS)
-        st = fill_value(KeyValueInformationClass, &v, KeyValueInformation, Length, ResultLength);
+    if ((KeyValueInformationClass == KeyValuePartialInformation ||
+         KeyValueInformationClass == KeyValuePartialInformationAlign64) &&
+        KeyValueInformation) {
+        /* The partial forms need no name: the data goes straight into the caller's buffer. */
+        int a64 = KeyValueInformationClass == KeyValuePartialInformationAlign64;
+        ULONG fixed = a64 ? FIELD_OFFSET(KEY_VALUE_PARTIAL_INFORMATION_ALIGN64, Data)
+                          : FIELD_OFFSET(KEY_VALUE_PARTIAL_INFORMATION, Data);
+        unsigned char *b = KeyValueInformation;
+        uint32_t type = 0;
+        size_t dl = 0;
+        ULONG cap = Length > fixed ? Length - fixed : 0;
+        st = reg_core_get_value_into(&c, &op, name, n, &type, cap ? b + fixed : NULL, cap, &dl);
+        if (st == STATUS_SUCCESS) {
+            *ResultLength = fixed + (ULONG)dl;
+            if (Length < fixed) {
+                st = STATUS_BUFFER_TOO_SMALL;
+            } else {
+                if (a64) {
+                    put32(b + 0, type);
+                    put32(b + 4, (ULONG)dl);
+                } else {
+                    put32(b + 0, 0);
+                    put32(b + 4, type);
+                    put32(b + 8, (ULONG)dl);
+                }
+                st = dl > cap ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS;
+            }
+        }
+    } else {
+        regdb_value v;
+        st = reg_core_get_value(&c, &op, name, n, &v);
+        if (st == STATUS_SUCCESS)
+            st = fill_value(KeyValueInformationClass, &v, KeyValueInformation, Length, ResultLength);
+    }
     reg_op_end(&c, &op, st);
 out:
     emu_unlock(m);

@@ -30,8 +30,33 @@ int emu_pnp_reboot(pnpbox_machine *m);
 int emu_pnp_boot(pnpbox_machine *m);
 int emu_fs_attach(pnpbox_machine *m);
 
-void emu_lock(pnpbox_machine *m) { pthread_mutex_lock(&m->lock); }
-void emu_unlock(pnpbox_machine *m) { pthread_mutex_unlock(&m->lock); }
+/*
+ * The machine lock recurses: driver callbacks run with it held and call
+ * mock APIs again.  A re-entry by the thread that holds it costs a
+ * thread-local compare instead of a pthread call (the spine nests several
+ * levels deep on every access).
+ */
+static __thread char lock_marker;
+
+void emu_lock(pnpbox_machine *m)
+{
+    void *me = &lock_marker;
+    if (__atomic_load_n(&m->lock_owner, __ATOMIC_RELAXED) == me) {
+        m->lock_depth++;
+        return;
+    }
+    pthread_mutex_lock(&m->lock);
+    __atomic_store_n(&m->lock_owner, me, __ATOMIC_RELAXED);
+    m->lock_depth = 1;
+}
+
+void emu_unlock(pnpbox_machine *m)
+{
+    if (--m->lock_depth == 0) {
+        __atomic_store_n(&m->lock_owner, NULL, __ATOMIC_RELAXED);
+        pthread_mutex_unlock(&m->lock);
+    }
+}
 
 void emu_set_error(pnpbox_machine *m, const char *fmt, ...)
 {
@@ -88,9 +113,13 @@ const char *pnpbox_volume_dir(pnpbox_machine *m) { return m ? m->voldir : NULL; 
 
 void pnpbox_set_mode(pnpbox_machine *m, pnpbox_mode mode)
 {
-    if (m)
+    if (m) {
         m->mode = mode;
+        emu_rules_changed(m);
+    }
 }
+
+void emu_rules_changed(pnpbox_machine *m) { __atomic_add_fetch(&m->rules_gen, 1, __ATOMIC_RELAXED); }
 
 pnpbox_mode pnpbox_get_mode(pnpbox_machine *m) { return m ? m->mode : PNPBOX_MODE_REPORT; }
 
@@ -194,11 +223,7 @@ int pnpbox_machine_new(const pnpbox_machine_opts *opts, pnpbox_machine **out)
     pnpbox_machine *m = calloc(1, sizeof *m);
     if (!m)
         return -ENOMEM;
-    pthread_mutexattr_t at;
-    pthread_mutexattr_init(&at);
-    pthread_mutexattr_settype(&at, PTHREAD_MUTEX_RECURSIVE);
-    pthread_mutex_init(&m->lock, &at);
-    pthread_mutexattr_destroy(&at);
+    pthread_mutex_init(&m->lock, NULL);
     m->mode = o.mode;
     m->langid = o.langid ? o.langid : 0x0409;
     int rc = -ENOMEM;
@@ -299,7 +324,7 @@ void pnpbox_machine_free(pnpbox_machine *m)
     }
     free(m->comps);
     free(m->pidmap);
-    emu_audit_free(&m->audit);
+    emu_audit_free(m);
     emu_baseline_free(m->baseline);
     emu_faults_free(m->faults);
     for (int i = 0; i < m->nstale; i++)

@@ -28,50 +28,6 @@
 
 /* ---------------------------------------------------------------- small helpers */
 
-/* UTF-16 -> UTF-8 into buf (NUL-terminated); unpaired surrogates become U+FFFD.
- * Returns the bytes needed without the NUL (may exceed cap - 1: then buf is not filled). */
-static size_t u16_to_u8(const uint16_t *s, size_t n, char *buf, size_t cap)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t c = s[i];
-        if (c >= 0xD800 && c <= 0xDBFF && i + 1 < n && s[i + 1] >= 0xDC00 && s[i + 1] <= 0xDFFF) {
-            c = 0x10000 + ((c - 0xD800) << 10) + (s[i + 1] - 0xDC00);
-            i++;
-        } else if (c >= 0xD800 && c <= 0xDFFF) {
-            c = 0xFFFD;
-        }
-        unsigned char t[4];
-        size_t k;
-        if (c < 0x80) {
-            t[0] = (unsigned char)c;
-            k = 1;
-        } else if (c < 0x800) {
-            t[0] = (unsigned char)(0xC0 | (c >> 6));
-            t[1] = (unsigned char)(0x80 | (c & 0x3F));
-            k = 2;
-        } else if (c < 0x10000) {
-            t[0] = (unsigned char)(0xE0 | (c >> 12));
-            t[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-            t[2] = (unsigned char)(0x80 | (c & 0x3F));
-            k = 3;
-        } else {
-            t[0] = (unsigned char)(0xF0 | (c >> 18));
-            t[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
-            t[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-            t[3] = (unsigned char)(0x80 | (c & 0x3F));
-            k = 4;
-        }
-        if (o + k < cap)
-            memcpy(buf + o, t, k);
-        o += k;
-    }
-    if (o < cap)
-        buf[o] = 0;
-    else if (cap)
-        buf[0] = 0;
-    return o;
-}
 
 /* Case-insensitive: is `a` equal to `pfx` or below it (pfx followed by '\')? */
 static int name_at_or_below(const uint16_t *a, size_t an, const uint16_t *pfx, size_t pn)
@@ -710,17 +666,14 @@ emu_status reg_op_judge(reg_ctx *c, reg_op *op, emu_op kind, uint32_t need_acces
     a->access = need_access;
     a->write = write;
     a->caller = c->caller;
+    a->fold = &op->h->fold; /* repeated accesses through this handle reuse the verdict and fold the event */
     if (has_value) {
-        size_t need = u16_to_u8(vname, vname_len, op->vname, sizeof op->vname);
-        if (need < sizeof op->vname) {
-            a->value = op->vname;
-        } else {
-            op->vname_heap = malloc(need + 1);
-            if (op->vname_heap)
-                u16_to_u8(vname, vname_len, op->vname_heap, need + 1);
-            a->value = op->vname_heap;
-        }
+        /* Converted to UTF-8 only when a new event is recorded or a write judged (emu_access_value). */
+        a->wvalue = vname;
+        a->wvalue_len = vname_len;
+        a->has_wvalue = 1;
     }
+    a->fold_key = emu_fold_key(a); /* hashed once for the judge and the record */
     emu_judge(c->m, a, &op->v);
     if (op->v.deny) {
         emu_record(c->m, a, &op->v, STATUS_ACCESS_DENIED);
@@ -755,6 +708,17 @@ emu_status reg_core_miss(reg_ctx *c, regdb_key key, emu_status missing)
 emu_status reg_core_get_value(reg_ctx *c, reg_op *op, const uint16_t *name, size_t n, regdb_value *v)
 {
     int rc = regdb_query_value(c->m->reg, op->h->key, name, n, v);
+    if (rc == 0)
+        return STATUS_SUCCESS;
+    if (rc == REGDB_E_NOTFOUND || rc == REGDB_E_TOOLONG || rc == REGDB_E_DELETED)
+        return reg_core_miss(c, op->h->key, STATUS_OBJECT_NAME_NOT_FOUND);
+    return emu_status_from_regdb(rc);
+}
+
+emu_status reg_core_get_value_into(reg_ctx *c, reg_op *op, const uint16_t *name, size_t n, uint32_t *type,
+                                   void *buf, size_t cap, size_t *len)
+{
+    int rc = regdb_query_value_into(c->m->reg, op->h->key, name, n, type, buf, cap, len);
     if (rc == 0)
         return STATUS_SUCCESS;
     if (rc == REGDB_E_NOTFOUND || rc == REGDB_E_TOOLONG || rc == REGDB_E_DELETED)

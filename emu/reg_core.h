@@ -116,6 +116,9 @@ emu_status reg_core_miss(reg_ctx *c, regdb_key key, emu_status missing);
 
 /* The value (regdb memory, valid until the next regdb call): OBJECT_NAME_NOT_FOUND, KEY_DELETED. */
 emu_status reg_core_get_value(reg_ctx *c, reg_op *op, const uint16_t *name, size_t n, regdb_value *v);
+/* The same, copying at most cap bytes of the data straight into buf; *len is the full length. */
+emu_status reg_core_get_value_into(reg_ctx *c, reg_op *op, const uint16_t *name, size_t n, uint32_t *type,
+                                   void *buf, size_t cap, size_t *len);
 /*
  * Set a value.  Link keys hold only SymbolicLinkValue of type REG_LINK
  * (anything else is STATUS_ACCESS_DENIED, as Windows).

@@ -66,14 +66,7 @@ static const char *component(const char *p, char *buf, size_t cap)
     return p[i] ? p + i + 1 : p + i;
 }
 
-static int name_eq(const char *a, const char *b)
-{
-    uint16_t *wa = pb_wcs_from_utf8(a), *wb = pb_wcs_from_utf8(b);
-    int eq = wa && wb && pb_wcsnieq(wa, pb_wcslen(wa), wb, pb_wcslen(wb));
-    free(wa);
-    free(wb);
-    return eq;
-}
+static int name_eq(const char *a, const char *b) { return pb_utf8_ieq(a, b); }
 
 #define CCS_PATH "\\REGISTRY\\MACHINE\\SYSTEM\\ControlSet001"
 
@@ -345,14 +338,16 @@ static void judge_reg(pnpbox_machine *m, const emu_access *a, pnpbox_component *
         if (!sanctioned_share && !app_read)
             add(v, "REG-CROSS-COMPONENT");
     }
-    if (a->write && a->value) {
+    char vbuf[1024];
+    const char *value = emu_access_value(a, vbuf, sizeof vbuf);
+    if (a->write && value) {
         const char *r = under(rel, "Control\\Class");
         char g[256], inst[256];
         const char *r1 = r ? component(r, g, sizeof g) : NULL;
         const char *r2 = r1 ? component(r1, inst, sizeof inst) : NULL;
         if (r2 && !*r2) /* the software key itself, not a subkey */
             for (int i = 0; installer_values[i]; i++)
-                if (!strcasecmp(a->value, installer_values[i]))
+                if (!strcasecmp(value, installer_values[i]))
                     add(v, "REG-INSTALLER-VALUE");
     }
 }
@@ -553,6 +548,7 @@ int pnpbox_baseline_load(pnpbox_machine *m, const char *text, char *err, size_t 
     emu_lock(m);
     emu_baseline_free(m->baseline);
     m->baseline = b;
+    emu_rules_changed(m);
     emu_unlock(m);
     return 0;
 }
@@ -567,6 +563,18 @@ void emu_judge(pnpbox_machine *m, const emu_access *a, emu_verdict *v)
         c->kind == PNPBOX_COMP_EXTERNAL)
         return;
     emu_lock(m);
+    /* The same access through the same handle, with nothing changed since: the same verdict. */
+    uint64_t key = 0;
+    emu_fold_slot *fs = NULL;
+    if (a->fold && m->mode != PNPBOX_MODE_FAILFAST) {
+        key = a->fold_key ? a->fold_key : emu_fold_key(a);
+        fs = emu_fold_find(m, a, c, key);
+        if (fs && fs->have_verdict) {
+            *v = fs->verdict;
+            emu_unlock(m);
+            return;
+        }
+    }
     switch (a->kind) {
     case EMU_ACC_REG:
         judge_reg(m, a, c, v);
@@ -601,6 +609,13 @@ void emu_judge(pnpbox_machine *m, const emu_access *a, emu_verdict *v)
         v->outcome = PNPBOX_OUTCOME_DENIED, v->deny = 1;
     else
         v->outcome = PNPBOX_OUTCOME_REPORTED;
+    if (a->fold && m->mode != PNPBOX_MODE_FAILFAST) {
+        fs = emu_fold_take(m, a, c, key);
+        if (fs) {
+            fs->verdict = *v;
+            fs->have_verdict = 1;
+        }
+    }
     emu_failfast_fn ff = m->failfast;
     void *ffctx = m->failfast_ctx;
     emu_unlock(m);

@@ -241,7 +241,7 @@ static void add_event_findings(pnpbox_report *r, const pnpbox_event *e)
             }
         }
         if (hit) {
-            hit->pub.count++;
+            hit->pub.count += e->count ? (unsigned)e->count : 1;
             if (e->outcome == PNPBOX_OUTCOME_DENIED)
                 hit->pub.outcome = PNPBOX_OUTCOME_DENIED;
             continue;
@@ -266,7 +266,7 @@ static void add_event_findings(pnpbox_report *r, const pnpbox_event *e)
         f->pub.rule = rule;
         f->pub.status = e->status;
         f->pub.outcome = e->outcome;
-        f->pub.count = 1;
+        f->pub.count = e->count ? (unsigned)e->count : 1;
     }
     free(ids);
 }

@@ -1396,6 +1396,39 @@ int regdb_query_value(regdb *db, regdb_key key, const uint16_t *name, size_t nam
     return rc;
 }
 
+int regdb_query_value_into(regdb *db, regdb_key key, const uint16_t *name, size_t name_len, uint32_t *type,
+                           void *buf, size_t cap, size_t *len)
+{
+    if (!db || !type || !len || (cap && !buf))
+        return REGDB_E_INVAL;
+    int rc = check_value_name(db, name, name_len);
+    if (rc < 0)
+        return rc;
+    const unsigned char *u;
+    if (uname_of(db, name, name_len, &u) < 0)
+        return REGDB_E_NOMEM;
+    sqlite3_stmt *s = stmt(db, ST_VAL_GET);
+    if (!s)
+        return REGDB_E_IO;
+    sqlite3_bind_int64(s, 1, key);
+    sqlite3_bind_blob(s, 2, u, (int)(name_len * 2), SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(s);
+        if (rc != SQLITE_DONE)
+            return regdb__sqlerr(db, rc, "cannot query value");
+        int k = regdb_key_check(db, key);
+        return k < 0 ? k : REGDB_E_NOTFOUND;
+    }
+    *type = (uint32_t)sqlite3_column_int64(s, 0);
+    size_t nb = (size_t)sqlite3_column_bytes(s, 1);
+    if (nb && cap)
+        memcpy(buf, sqlite3_column_blob(s, 1), nb < cap ? nb : cap);
+    *len = nb;
+    sqlite3_reset(s);
+    return 0;
+}
+
 int regdb_set_value(regdb *db, regdb_key key, const uint16_t *name, size_t name_len, uint32_t type,
                     const void *data, size_t data_len)
 {

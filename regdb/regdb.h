@@ -233,6 +233,15 @@ int regdb_set_value(regdb *db, regdb_key key, const uint16_t *name, size_t name_
 int regdb_query_value(regdb *db, regdb_key key, const uint16_t *name, size_t name_len,
                       regdb_value *out);
 
+/*
+ * Look up one value's type and data, copying at most cap bytes of the data
+ * straight into buf (no name, no intermediate copy): the lean path of a
+ * partial-information query.  *len is the data's full length, so cap <
+ * *len means the data was cut.  REGDB_E_NOTFOUND if there is no such value.
+ */
+int regdb_query_value_into(regdb *db, regdb_key key, const uint16_t *name, size_t name_len, uint32_t *type,
+                           void *buf, size_t cap, size_t *len);
+
 int regdb_delete_value(regdb *db, regdb_key key, const uint16_t *name, size_t name_len);
 
 /* The index-th value in creation order; REGDB_E_NOTFOUND past the end. */

@@ -156,9 +156,15 @@ typedef enum pnpbox_outcome {
     PNPBOX_OUTCOME_SUPPRESSED = 3, /* a rule was broken, but a baseline entry suppresses it */
 } pnpbox_outcome;
 
-/* One recorded access. Strings are UTF-8 and owned by the machine. */
+/*
+ * One recorded access.  Strings are UTF-8 and owned by the machine.
+ * Repeating the same access through the same handle (same API, component,
+ * access, value and outcome) does not add an event: the first one's count
+ * goes up, so a driver's polling loop is one event with a large count.
+ */
 typedef struct pnpbox_event {
     uint64_t seq;
+    uint64_t count;         /* how many identical accesses this event stands for (>= 1) */
     const char *component;  /* e.g. "kmdfiso" */
     int component_kind;     /* pnpbox_component_kind */
     const char *api;        /* e.g. "ZwOpenKey", "fuse:open" */
