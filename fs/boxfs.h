@@ -229,8 +229,8 @@ int boxfs_volume_open(const char *backing_dir, const boxfs_volume_opts *opts, bo
  */
 int boxfs_machine_open(const char *machine_dir, const boxfs_volume_opts *opts, boxfs **out);
 
-/* Close a volume.  Stop its mounts first; handles still open are closed
- * (delete-on-close is honoured).  NULL is a no-op. */
+/* Close a volume: a mount still running on it is stopped, handles still
+ * open are closed (delete-on-close is honoured).  NULL is a no-op. */
 void boxfs_volume_close(boxfs *vol);
 
 /*

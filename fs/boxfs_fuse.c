@@ -1292,8 +1292,15 @@ int boxfs_mount_start(boxfs *vol, const char *mountpoint, const boxfs_mount_opts
     pthread_mutex_init(&m->plock, NULL);
     if (opts)
         m->opts = *opts;
-    m->mountpoint = strdup(mountpoint);
-    if (!m->mountpoint || pipe2(m->endpipe, O_CLOEXEC)) {
+    /* canonical from here on: the stop may come after a chdir, and libfuse
+     * resolves the path again after mounting, which must not walk through
+     * the new mount (a ".." would, before anyone answers it) */
+    m->mountpoint = realpath(mountpoint, NULL);
+    if (!m->mountpoint) {
+        err = boxfs_from_errno(errno);
+        goto fail;
+    }
+    if (pipe2(m->endpipe, O_CLOEXEC)) {
         err = BOXFS_E_NOMEM;
         goto fail;
     }
@@ -1311,7 +1318,7 @@ int boxfs_mount_start(boxfs *vol, const char *mountpoint, const boxfs_mount_opts
         err = BOXFS_E_NOMEM;
         goto fail;
     }
-    if (fuse_session_mount(m->se, mountpoint)) {
+    if (fuse_session_mount(m->se, m->mountpoint)) {
         err = BOXFS_E_IO;
         goto fail;
     }

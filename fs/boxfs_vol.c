@@ -1135,6 +1135,8 @@ void boxfs_volume_close(boxfs *vol)
 {
     if (!vol)
         return;
+    if (vol->mounted && vol->inval.ctx) /* a mount still serving this volume */
+        boxfs_mount_stop(vol->inval.ctx);
     while (vol->open_head)
         boxfs_close(vol->open_head);
     /* tear every node down, children and parents alike (a mount must be

@@ -705,3 +705,18 @@ Test(fs_mount, host_changes_between_close_and_open_are_seen)
     free(s);
     free(hp);
 }
+
+Test(fs_mount, closing_the_volume_stops_its_mount)
+{
+    char *rel = fst_top("mnt/../mnt");
+    boxfs_mount *m;
+    /* remount through a relative-looking path, then close without stopping */
+    cr_assert_eq(boxfs_mount_stop(fst.mount), 0);
+    fst.mount = NULL;
+    cr_assert_eq(boxfs_mount_start(fst.vol, rel, NULL, &m), 0);
+    cr_expect(is_mounted(fst.mnt));
+    boxfs_volume_close(fst.vol);
+    fst.vol = NULL;
+    cr_expect(!is_mounted(fst.mnt), "the mount went with its volume");
+    free(rel);
+}
