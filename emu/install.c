@@ -1670,6 +1670,7 @@ int pnpbox_device_list(pnpbox_machine *m, pnpbox_device_info **out, size_t *n)
     if (!m || !out || !n)
         return -EINVAL;
     emu_lock(m);
+    emu_store_load_stale(m);
     list_ctx l = {0};
     emu_store_each_device(m, list_visit, &l);
     if (l.rc < 0) {

@@ -1770,6 +1770,7 @@ int pnpbox_driver_list(pnpbox_machine *m, pnpbox_driver_info **out, size_t *n)
     if (!m || !out || !n)
         return -EINVAL;
     emu_lock(m);
+    emu_store_load_stale(m);
     regdb_key fk;
     int rc = 0;
     pnpbox_driver_info *v = NULL;
