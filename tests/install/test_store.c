@@ -91,6 +91,7 @@ Test(install_store, stage_copies_the_package_into_a_content_named_folder)
     char want[600];
     snprintf(want, sizeof want, "C:%s", vp);
     cr_assert_str_eq(w, want);
+    free(f);
     f = (char *)0xdeadbeef;
     cr_assert_eq(pnpbox_driver_folder(ti_m, "oem9.inf", &f, NULL), -ENOENT);
     cr_assert_null(f);
@@ -237,7 +238,7 @@ Test(install_store, published_names_take_the_lowest_free_number)
     for (int i = 0; i < 3; i++) {
         p[i] = mini(i);
         cr_assert_eq(pnpbox_driver_add(ti_m, p[i], &pub), 0);
-        char want[16];
+        char want[32];
         snprintf(want, sizeof want, "oem%d.inf", i);
         cr_assert_str_eq(pub, want);
         free(pub);
