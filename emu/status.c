@@ -125,6 +125,11 @@ uint32_t emu_win32_from_status(emu_status st)
     case STATUS_INVALID_BUFFER_SIZE: return ERROR_INVALID_USER_BUFFER;
     case STATUS_INVALID_USER_BUFFER: return ERROR_INVALID_USER_BUFFER;
     case STATUS_EAS_NOT_SUPPORTED: return ERROR_EAS_NOT_SUPPORTED;
+    /* what the user-mode APIs (emu/um_*.c) meet besides the above */
+    case STATUS_PENDING: return ERROR_IO_PENDING;
+    case STATUS_ACCESS_VIOLATION: return ERROR_NOACCESS;
+    case STATUS_POSSIBLE_DEADLOCK: return ERROR_POSSIBLE_DEADLOCK;
+    case STATUS_DEVICE_NOT_READY: return ERROR_NOT_READY;
     default: return ERROR_MR_MID_NOT_FOUND;
     }
 }
