@@ -40,6 +40,8 @@ LDFLAGS_ALL := $(SANFLAGS)
 LIB_DIRS := base regdb fs emu harness
 LIB_SRCS := $(sort $(wildcard $(addsuffix /*.c,$(LIB_DIRS))))
 CLI_SRCS := $(sort $(wildcard harness/cli/*.c))
+# The Criterion harness is its own library, so programs without Criterion never link it.
+CRITLIB_SRCS := $(sort $(wildcard harness/criterion/*.c))
 SUPPORT_SRCS := $(sort $(wildcard tests/support/*.c))
 TEST_DIRS := $(sort $(filter-out support fuzz data,$(notdir $(patsubst %/,%,$(wildcard tests/*/)))))
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
@@ -51,9 +53,14 @@ CLI_OBJS := $(call obj,$(CLI_SRCS))
 SUPPORT_OBJS := $(call obj,$(SUPPORT_SRCS))
 TEST_BINS := $(addprefix $(BUILD)/tests/,$(TEST_DIRS))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
-EXAMPLE_SOS := $(foreach e,$(EXAMPLE_DIRS),$(BUILD)/examples/$(e).so)
+# Each examples/<name>/ becomes a package directory build/examples/<name>/:
+# its INF, and the driver compiled as <name>.sys (a shared object pnpbox loads).
+EXAMPLE_PKGS := $(foreach e,$(EXAMPLE_DIRS),$(BUILD)/examples/$(e)/$(e).sys $(BUILD)/examples/$(e)/$(e).inf)
 
+CRITLIB_OBJS := $(call obj,$(CRITLIB_SRCS))
 LIBA := $(BUILD)/lib/libpnpbox.a
+CRITLIB := $(BUILD)/lib/libpnpbox-criterion.a
+CRITPC := $(BUILD)/pnpbox-criterion.pc
 LIBSO := $(BUILD)/lib/libpnpbox.so
 CLI := $(BUILD)/bin/pnpbox
 PC := $(BUILD)/pnpbox.pc
@@ -62,12 +69,12 @@ PC := $(BUILD)/pnpbox.pc
         build-and-test run-tests run-bench run-demo FORCE
 .DEFAULT_GOAL := all
 
-all: lib cli $(PC) examples
+all: lib cli $(PC) $(CRITLIB) $(CRITPC) examples
 lib: $(LIBA) $(LIBSO)
 cli: $(CLI)
 tests: $(TEST_BINS)
 benches: $(BENCH_BINS)
-examples: $(EXAMPLE_SOS)
+examples: $(EXAMPLE_PKGS)
 
 # ---- flags stamp: rebuild everything when the flags change ----
 FLAGS_LINE := $(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(PKG_LIBS)
@@ -77,9 +84,14 @@ $(BUILD)/.flags: FORCE
 
 $(BUILD)/obj/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(if $(filter tests/%,$<),$(CRIT_CFLAGS)) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(if $(filter tests/% harness/criterion/% examples/%/tests/%,$<),$(CRIT_CFLAGS)) -MMD -MP -c $< -o $@
 
 $(LIBA): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(CRITLIB): $(CRITLIB_OBJS)
 	@mkdir -p $(dir $@)
 	@rm -f $@
 	ar rcs $@ $^
@@ -109,20 +121,40 @@ $(PC): $(BUILD)/.flags
 	  'Cflags: -fshort-wchar -Wno-multichar -I$${prefix}/include -I$${prefix}/include/wdk' \
 	  'Libs: -L$${libdir} -Wl,-rpath,$${libdir} -lpnpbox $(PKG_LIBS)' > $@
 
-# One Criterion binary per tests/<module>/ directory.
-.SECONDEXPANSION:
-$(BUILD)/tests/%: $$(call obj,$$(sort $$(wildcard tests/%/*.c))) $(SUPPORT_OBJS) $(LIBA)
+$(CRITPC): $(BUILD)/.flags
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(filter %.o,$^) $(WHOLE_LIBA) $(LDFLAGS_ALL) $(CRIT_LIBS) $(PKG_LIBS) -rdynamic
+	@printf '%s\n' \
+	  'prefix=$(TOP)' \
+	  'libdir=$(TOP)/$(BUILD)/lib' \
+	  '' \
+	  'Name: pnpbox-criterion' \
+	  'Description: Criterion harness for pnpbox driver tests (fresh machine per test, isolation assertions)' \
+	  'Version: 0.1.0' \
+	  'Requires: pnpbox criterion' \
+	  'Libs: -L$${libdir} -lpnpbox-criterion -Wl,--whole-archive -lpnpbox -Wl,--no-whole-archive -rdynamic' > $@
+
+# One Criterion binary per tests/<module>/ directory; it gets pnpbox's
+# harness main (sharding) unless it defines its own.
+.SECONDEXPANSION:
+$(BUILD)/tests/%: $$(call obj,$$(sort $$(wildcard tests/%/*.c))) $(SUPPORT_OBJS) $(CRITLIB) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $(filter %.o,$^) $(CRITLIB) $(WHOLE_LIBA) $(LDFLAGS_ALL) $(CRIT_LIBS) $(PKG_LIBS) -rdynamic
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $< $(WHOLE_LIBA) $(LDFLAGS_ALL) $(PKG_LIBS) -rdynamic
 
-# An example driver is a shared object built with the pkg-config flags.
-$(BUILD)/examples/%.so: $$(call obj,$$(sort $$(wildcard examples/%/*.c))) $(LIBSO)
-	@mkdir -p $(dir $@)
-	$(CC) -shared -o $@ $(filter %.o,$^) $(LDFLAGS_ALL)
+# An example driver is a shared object built with the pkg-config flags; it
+# resolves the WDK API from the program that loads it.
+define EXAMPLE_RULES
+$(BUILD)/examples/$(1)/$(1).sys: $(call obj,$(sort $(wildcard examples/$(1)/*.c)))
+	@mkdir -p $$(dir $$@)
+	$(CC) -shared -o $$@ $$^ $(LDFLAGS_ALL)
+$(BUILD)/examples/$(1)/$(1).inf: examples/$(1)/$(1).inf
+	@mkdir -p $$(dir $$@)
+	cp $$< $$@
+endef
+$(foreach e,$(EXAMPLE_DIRS),$(eval $(call EXAMPLE_RULES,$(e))))
 
 # ---- the user-facing targets ----
 deps:

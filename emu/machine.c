@@ -8,6 +8,7 @@
  * template on first use) and volume/ (DESIGN.md "A machine").
  */
 #include "emu/emu.h"
+#include "pnpbox/pool.h"
 
 #include "base/pb_log.h"
 
@@ -305,6 +306,9 @@ void pnpbox_machine_free(pnpbox_machine *m)
         return;
     if (m->pnp)
         emu_pnp_free(m);
+    /* After the PnP teardown, so frees in DriverUnload count; then no block
+     * of this machine outlives it (pool.h). */
+    pnpbox_pool_release(m);
     for (int i = 0; i < m->nhandles; i++)
         if (m->handles[i])
             emu_handle_close(m, (void *)(uintptr_t)(((uintptr_t)i + 1) * 4));

@@ -14,6 +14,7 @@
 
 #include "base/pb_log.h"
 #include "base/pb_utf16.h"
+#include "emu/k_fmt.h"
 #include "emu/kreg.h"
 
 #include <dlfcn.h>
@@ -118,7 +119,9 @@ static emu_driver *driver_new(pnpbox_machine *m, const char *service, pnpbox_com
 /* A paged-pool string the FDO frees with ExFreePool (QUERY_ID answers). */
 static PWCHAR pool_wcs(const uint16_t *s, size_t units)
 {
-    PWCHAR p = ExAllocatePool2(POOL_FLAG_PAGED, units * 2, 'xbnP');
+    /* Allocated by the bus driver (the PnP manager's component) without a
+     * fault point: a test's ExAllocatePool2 fault rules target its driver. */
+    PWCHAR p = emu_pool_alloc(emu_machine(), units * 2, 'xbnP', "IRP_MN_QUERY_ID", __builtin_return_address(0));
     if (p)
         memcpy(p, s, units * 2);
     return p;

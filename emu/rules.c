@@ -414,39 +414,35 @@ struct emu_baseline {
     int n;
 };
 
-static int suppressed(pnpbox_machine *m, const emu_rule *r, const pnpbox_component *c, const char *path)
+/* The first baseline entry that covers this finding, or NULL. */
+static const emu_baseline_entry *baseline_match(pnpbox_machine *m, const emu_rule *r, const pnpbox_component *c,
+                                                const char *path)
 {
     if (!m->baseline)
-        return 0;
+        return NULL;
     for (int i = 0; i < m->baseline->n; i++) {
-        emu_baseline_entry *e = &m->baseline->e[i];
-        if (strcasecmp(e->rule, r->id))
+        const emu_baseline_entry *e = &m->baseline->e[i];
+        if (fnmatch(e->rule, r->id, FNM_CASEFOLD))
             continue;
         if (e->component && fnmatch(e->component, c->name, FNM_CASEFOLD))
             continue;
         if (e->path && (!path || fnmatch(e->path, path, FNM_CASEFOLD | FNM_NOESCAPE)))
             continue;
-        return 1;
+        return e;
     }
-    return 0;
+    return NULL;
+}
+
+static int suppressed(pnpbox_machine *m, const emu_rule *r, const pnpbox_component *c, const char *path)
+{
+    return baseline_match(m, r, c, path) != NULL;
 }
 
 const char *emu_baseline_justification(pnpbox_machine *m, const emu_rule *r, const pnpbox_component *c,
                                        const char *path)
 {
-    if (!m->baseline)
-        return NULL;
-    for (int i = 0; i < m->baseline->n; i++) {
-        emu_baseline_entry *e = &m->baseline->e[i];
-        if (strcasecmp(e->rule, r->id))
-            continue;
-        if (e->component && fnmatch(e->component, c->name, FNM_CASEFOLD))
-            continue;
-        if (e->path && (!path || fnmatch(e->path, path, FNM_CASEFOLD | FNM_NOESCAPE)))
-            continue;
-        return e->why;
-    }
-    return NULL;
+    const emu_baseline_entry *e = baseline_match(m, r, c, path);
+    return e ? e->why : NULL;
 }
 
 void emu_baseline_free(struct emu_baseline *b)
@@ -497,13 +493,17 @@ int pnpbox_baseline_load(pnpbox_machine *m, const char *text, char *err, size_t 
         }
         emu_baseline_entry e = {0};
         char *tok = strsep(&s, " \t");
-        if (!pnpbox_rule_find(tok)) {
+        /* A rule id, or a glob over rule ids ("FILE-*") that names at least one. */
+        int known = 0;
+        for (size_t i = 0; i < pnpbox_rule_count() && !known; i++)
+            known = !fnmatch(tok, pnpbox_rule_at(i)->id, FNM_CASEFOLD);
+        if (!known) {
             snprintf(err, errlen, "line %d: unknown rule '%s' (see pnpbox explain --list)", lineno, tok);
             free(line);
             rc = -EINVAL;
             break;
         }
-        e.rule = strdup(pnpbox_rule_find(tok)->id);
+        e.rule = strdup(pnpbox_rule_find(tok) ? pnpbox_rule_find(tok)->id : tok);
         for (;;) {
             while (s && (*s == ' ' || *s == '\t'))
                 s++;

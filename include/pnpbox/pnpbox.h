@@ -210,7 +210,8 @@ const pnpbox_rule *pnpbox_rule_find(const char *id); /* case-insensitive; NULL i
  * Suppressions (a baseline), so legacy code can adopt pnpbox one rule at a
  * time.  text holds one entry per line:
  *     RULE-ID [component=GLOB] [path=GLOB] justification...
- * ('#' starts a comment).  Suppressed findings are still recorded, with the
+ * ('#' starts a comment).  RULE-ID may itself be a glob ("FILE-*") that
+ * names at least one rule.  Suppressed findings are still recorded, with the
  * justification, but never fail a run.  On a bad line, returns -EINVAL and
  * writes the reason ("line 3: unknown rule 'X'") to err.
  */

@@ -5,6 +5,7 @@
  * status: every subcommand, reg.exe's query layout, exit codes 0/1/2,
  * --help and /?.
  */
+#include "tests/support/trun.h"
 #include "tests/support/tsupport.h"
 
 #include <criterion/criterion.h>
@@ -44,89 +45,6 @@ TestSuite(cli_reg, .init = setup, .fini = teardown);
 
 /* ---------------------------------------------------------------- running pnpbox */
 
-typedef struct run_result {
-    int status; /* exit status, or 128+signal */
-    char *out;  /* stdout, NUL-terminated */
-    char *err;  /* stderr, NUL-terminated */
-} run_result;
-
-static const char *pnpbox_path(void)
-{
-    static char path[4096];
-    const char *b = getenv("PNPBOX_BUILD");
-    cr_assert(b && *b, "PNPBOX_BUILD must name the build directory (the Makefile sets it)");
-    snprintf(path, sizeof path, "%s/bin/pnpbox", b);
-    cr_assert_eq(access(path, X_OK), 0, "'%s' is not built: %s", path, strerror(errno));
-    return path;
-}
-
-static void add_bytes(char **buf, size_t *len, const char *p, size_t n)
-{
-    *buf = realloc(*buf, *len + n + 1);
-    memcpy(*buf + *len, p, n);
-    *len += n;
-    (*buf)[*len] = 0;
-}
-
-/* Run pnpbox with argv (NULL-terminated, without argv[0]) and the environment env (NULL: ours). */
-static run_result run_env(const char *const *args, char *const *env)
-{
-    int out[2], err[2];
-    cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
-    cr_assert_eq(pipe2(err, O_CLOEXEC), 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-    const char *argv[64];
-    size_t n = 0;
-    argv[n++] = pnpbox_path();
-    for (; args[n - 1] && n < 63; n++)
-        argv[n] = args[n - 1];
-    argv[n] = NULL;
-    pid_t pid;
-    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, env ? env : environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(out[1]);
-    close(err[1]);
-    cr_assert_eq(rc, 0, "posix_spawn: %s", strerror(rc));
-
-    run_result r = {0, NULL, NULL};
-    size_t on = 0, en = 0;
-    add_bytes(&r.out, &on, "", 0);
-    add_bytes(&r.err, &en, "", 0);
-    struct pollfd pf[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-    int open_fds = 2;
-    while (open_fds) {
-        if (poll(pf, 2, -1) < 0) {
-            cr_assert_eq(errno, EINTR);
-            continue;
-        }
-        for (int i = 0; i < 2; i++) {
-            if (pf[i].fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            char buf[4096];
-            ssize_t got = read(pf[i].fd, buf, sizeof buf);
-            if (got > 0) {
-                if (i == 0)
-                    add_bytes(&r.out, &on, buf, (size_t)got);
-                else
-                    add_bytes(&r.err, &en, buf, (size_t)got);
-            } else if (got == 0 || errno != EINTR) {
-                close(pf[i].fd);
-                pf[i].fd = -1;
-                open_fds--;
-            }
-        }
-    }
-    int ws;
-    while (waitpid(pid, &ws, 0) < 0)
-        cr_assert_eq(errno, EINTR);
-    r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-    return r;
-}
-
 /* pnpbox --machine <this test's machine> args... */
 static run_result run_m(const char *const *args)
 {
@@ -135,16 +53,10 @@ static run_result run_m(const char *const *args)
     for (size_t i = 0; args[i] && n < 63; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    return run_env(argv, NULL);
+    return t_run_pnpbox(argv, NULL);
 }
 
-static void run_free(run_result *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
-#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define run_free t_run_free
 
 /* Run and expect an exit status, stdout and stderr exactly (NULL: not checked). */
 static void expect_run(const char *const *args, int status, const char *out, const char *err)
@@ -581,7 +493,7 @@ Test(cli_reg, machine_directory_is_created_on_first_use)
     size_t n = strlen(dir) + 32;
     char *deep = malloc(n);
     snprintf(deep, n, "%s/x/y/z", dir);
-    run_result r = run_env(ARGS("--machine", deep, "reg", "add", "HKLM\\SOFTWARE\\M"), NULL);
+    run_result r = t_run_pnpbox(ARGS("--machine", deep, "reg", "add", "HKLM\\SOFTWARE\\M"), NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
     run_free(&r);
     char db[4096];
@@ -593,7 +505,7 @@ Test(cli_reg, machine_directory_is_created_on_first_use)
     char envvar[4200];
     snprintf(envvar, sizeof envvar, "PNPBOX_MACHINE=%s", deep);
     char *env[] = {envvar, NULL};
-    r = run_env(ARGS("reg", "query", "HKLM\\SOFTWARE"), env);
+    r = t_run_pnpbox(ARGS("reg", "query", "HKLM\\SOFTWARE"), env);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert_str_eq(r.out, "\nHKEY_LOCAL_MACHINE\\SOFTWARE\nHKEY_LOCAL_MACHINE\\SOFTWARE\\M\n\n");
     run_free(&r);
@@ -607,7 +519,7 @@ Test(cli_reg, machine_that_cannot_be_created_fails)
     size_t n = strlen(file) + 8;
     char *m = malloc(n);
     snprintf(m, n, "%s/sub", file);
-    run_result r = run_env(ARGS("--machine", m, "reg", "query", "HKLM"), NULL);
+    run_result r = t_run_pnpbox(ARGS("--machine", m, "reg", "query", "HKLM"), NULL);
     cr_assert_eq(r.status, 1);
     char expect[4096];
     snprintf(expect, sizeof expect, "pnpbox: cannot create machine directory '%s': Not a directory\n", m);
