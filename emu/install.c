@@ -302,6 +302,11 @@ typedef struct ictx {
     char store_win32[620], store_vp[600];
     char *service;             /* the ASSOCSERVICE service */
     const inf_op *op;          /* the op being executed (for messages) */
+    struct {
+        char *id, *path;
+        regdb_key key;
+    } cache[16];
+    int ncache;
 } ictx;
 
 /* "x.inf line 12: " for the op being executed. */
@@ -347,14 +352,55 @@ static int set_str(ictx *x, regdb_key k, const char *path, const char *name, con
 static int ccs_create(ictx *x, const char *rel, regdb_key *k, char *path, size_t cap)
 {
     snprintf(path, cap, "%s\\%s", EMU_CCS_PATH, rel);
-    regdb_key tmp;
-    int existed = emu_ccs_open(x->m, rel, &tmp) == 0;
-    int rc = emu_ccs_create(x->m, rel, 0, k);
+    uint16_t *w = NULL;
+    size_t n = 0;
+    int created = 0;
+    int rc = pb_utf8_to_utf16(rel, strlen(rel), &w, &n);
+    if (rc == 0)
+        rc = regdb_create_key(x->r, x->m->ccs, w, n, REGDB_CREATE_PATH, NULL, 0, k, &created);
+    free(w);
     if (rc < 0)
-        return reg_fail(x, rc, "create key", path);
-    if (!existed)
+        return rc == -ENOMEM ? rc : reg_fail(x, rc, "create key", path);
+    if (created)
         event(x->s, EMU_OP_CREATE, path, NULL);
     return 0;
+}
+
+/* Root keys resolved once per install (services, interfaces...): "S|name" -> key and path. */
+static int root_cached(ictx *x, const char *id, regdb_key *k, char *path, size_t cap)
+{
+    for (int i = 0; i < x->ncache; i++)
+        if (!strcmp(x->cache[i].id, id)) {
+            *k = x->cache[i].key;
+            snprintf(path, cap, "%s", x->cache[i].path);
+            return 1;
+        }
+    return 0;
+}
+
+static void root_remember(ictx *x, const char *id, regdb_key k, const char *path)
+{
+    if (x->ncache == (int)(sizeof x->cache / sizeof x->cache[0]))
+        return;
+    char *i = strdup(id), *p = strdup(path);
+    if (!i || !p) {
+        free(i);
+        free(p);
+        return;
+    }
+    x->cache[x->ncache].id = i;
+    x->cache[x->ncache].path = p;
+    x->cache[x->ncache++].key = k;
+}
+
+/* Forget the cached roots (a key was deleted: its id may be one of them). */
+static void root_forget(ictx *x)
+{
+    for (int i = 0; i < x->ncache; i++) {
+        free(x->cache[i].id);
+        free(x->cache[i].path);
+    }
+    x->ncache = 0;
 }
 
 /* A registry key name component (a service name, a reference string). */
@@ -550,14 +596,29 @@ static int reg_root(ictx *x, const inf_reg_op *r, regdb_key *k, char *path, size
                 snprintf(rel, sizeof rel, "Services\\%s", a1);
             else
                 snprintf(rel, sizeof rel, "Services\\EventLog\\%s\\%s", a1, a2);
-            rc = ccs_create(x, rel, k, path, cap);
+            if (!root_cached(x, rel, k, path, cap) && (rc = ccs_create(x, rel, k, path, cap)) == 0)
+                root_remember(x, rel, *k, path);
         }
         free(a1);
         free(a2);
         return rc;
     }
-    case INF_ROOT_INTERFACE:
-        return iface_key(x, r->root_arg1, r->root_arg2, k, path, cap);
+    case INF_ROOT_INTERFACE: {
+        char *g = u8ws(r->root_arg1), *ref = u8ws(r->root_arg2);
+        if (!g || !ref) {
+            free(g);
+            free(ref);
+            return -ENOMEM;
+        }
+        snprintf(rel, sizeof rel, "I|%s|%s", g, ref);
+        free(g);
+        free(ref);
+        if (root_cached(x, rel, k, path, cap))
+            return 0;
+        if ((rc = iface_key(x, r->root_arg1, r->root_arg2, k, path, cap)) == 0)
+            root_remember(x, rel, *k, path);
+        return rc;
+    }
     case INF_ROOT_INTERFACE_CLASS:
     case INF_ROOT_CLASS: {
         char *a1 = u8ws(r->root_arg1);
@@ -723,6 +784,7 @@ static int exec_reg(ictx *x, const inf_op *op)
             rc = reg_fail(x, rc, "delete key", path);
         else
             event(x->s, EMU_OP_DELETE, path, NULL);
+        root_forget(x);
         break;
     }
     free(sub);
@@ -753,16 +815,20 @@ static int exec_service(ictx *x, const inf_op *op)
     snprintf(rel, sizeof rel, "Services\\%s", name);
     regdb_key k;
     if (op->kind == INF_OP_DELETE_SERVICE) {
+        snprintf(path, sizeof path, "%s\\%s", EMU_CCS_PATH, rel);
         if (emu_ccs_open(x->m, rel, &k) == 0) {
             if ((rc = regdb_delete_tree(x->r, k)) < 0)
-                rc = reg_fail(x, rc, "delete key", rel);
+                rc = reg_fail(x, rc, "delete key", path);
             else
                 event(x->s, EMU_OP_DELETE, path, NULL);
+            root_forget(x);
         }
         free(name);
         return rc;
     }
-    if ((rc = ccs_create(x, rel, &k, path, sizeof path)) == 0) {
+    if (!root_cached(x, rel, &k, path, sizeof path) && (rc = ccs_create(x, rel, &k, path, sizeof path)) == 0)
+        root_remember(x, rel, k, path);
+    if (rc == 0) {
         uint16_t *woem = pb_wcs_from_utf8(x->c->oem);
         pb_buf d = PB_BUF_INIT;
         pb_buf_add(&d, woem, woem ? (pb_wcslen(woem) + 1) * 2 : 0);
@@ -790,8 +856,19 @@ static int exec_interface(ictx *x, const inf_op *op)
     if (rc)
         return rc;
     regdb_key dp;
-    char path[1400];
-    return iface_key(x, op->u.iface.guid, op->u.iface.reference, &dp, path, sizeof path);
+    char path[1400], id[600];
+    char *g = u8ws(op->u.iface.guid), *ref = u8ws(op->u.iface.reference);
+    if (!g || !ref) {
+        free(g);
+        free(ref);
+        return -ENOMEM;
+    }
+    snprintf(id, sizeof id, "I|%s|%s", g, ref);
+    free(g);
+    free(ref);
+    if ((rc = iface_key(x, op->u.iface.guid, op->u.iface.reference, &dp, path, sizeof path)) == 0)
+        root_remember(x, id, dp, path);
+    return rc;
 }
 
 static int exec_filter(ictx *x, const inf_op *op)
@@ -903,6 +980,33 @@ out:
     free(src);
     free(dir);
     return rc;
+}
+
+/* The lowest NNNN (4 decimal digits) no subkey of parent is named, or -1 when all 10000 are. */
+static int lowest_free(regdb *r, regdb_key parent)
+{
+    static const int n = 10000;
+    unsigned char *used = calloc(n, 1);
+    if (!used)
+        return -1;
+    regdb_key_entry e;
+    for (uint32_t i = 0; regdb_enum_key(r, parent, i, &e) == 0; i++) {
+        if (e.name_len != 4)
+            continue;
+        int v = 0, ok = 1;
+        for (int j = 0; j < 4 && ok; j++) {
+            ok = e.name[j] >= '0' && e.name[j] <= '9';
+            v = v * 10 + (e.name[j] - '0');
+        }
+        if (ok)
+            used[v] = 1;
+    }
+    int found = -1;
+    for (int i = 0; i < n && found < 0; i++)
+        if (!used[i])
+            found = i;
+    free(used);
+    return found;
 }
 
 /* ================================================================ installing a node */
@@ -1097,12 +1201,8 @@ static int install_on(ictx *x, const char *reuse_guid, int reuse_ord)
     }
     /* The software key: the lowest free ordinal (or the one the device keeps). */
     int ord = reuse_guid && reuse_ord >= 0 && !strcmp(reuse_guid, x->guid) ? reuse_ord : -1;
-    for (int i = 0; ord < 0 && i < 10000; i++) {
-        regdb_key k;
-        snprintf(rel, sizeof rel, "Control\\Class\\%s\\%04d", x->guid, i);
-        if (emu_ccs_open(m, rel, &k) < 0)
-            ord = i;
-    }
+    if (ord < 0)
+        ord = lowest_free(x->r, x->ck);
     if (ord < 0) {
         emu_set_error(m, "class %s has no free software key ordinal", x->guid);
         return -ENOSPC;
@@ -1145,6 +1245,7 @@ static int install_on(ictx *x, const char *reuse_guid, int reuse_ord)
 
 static void ictx_free(ictx *x)
 {
+    root_forget(x);
     emu_inf_plan_free(x->plan);
     x->plan = NULL;
     free(x->service);
@@ -1197,13 +1298,13 @@ static int default_instance(pnpbox_machine *m, const char *hwid, char *out, size
     for (char *c = strchr(base, '\\') + 1; *c; c++)
         if (*c == '\\')
             *c = '#';
-    for (int i = 0; i < 10000; i++) {
+    char rel[700];
+    regdb_key k;
+    snprintf(rel, sizeof rel, "Enum\\%s", base);
+    int i = emu_ccs_open(m, rel, &k) < 0 ? 0 : lowest_free(m->reg, k);
+    if (i >= 0) {
         snprintf(out, cap, "%s\\%04d", base, i);
-        char rel[700];
-        regdb_key k;
-        snprintf(rel, sizeof rel, "Enum\\%s", out);
-        if (emu_ccs_open(m, rel, &k) < 0)
-            return 0;
+        return 0;
     }
     emu_set_error(m, "no free instance number under '%s'", base);
     return -ENOSPC;
