@@ -984,11 +984,14 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         size_t need;
         memset(&st, 0, sizeof st);
         if (i < 2) {
-            boxfs_node *d = f->node;
+            boxfs_node *d;
             name = i == 0 ? "." : "..";
+            boxfs_lock(m->vol); /* a rename may move the directory meanwhile */
+            d = f->node;
             if (i == 1 && d->parent)
                 d = d->parent;
             st.st_ino = (ino_t)d->ino; /* readdir(3) users skip d_ino 0 */
+            boxfs_unlock(m->vol);
             st.st_mode = S_IFDIR;
         } else {
             name = f->snap[i - 2].name;
