@@ -150,6 +150,7 @@ struct boxfs {
     boxfs_file *open_head;  /* in-process handles */
     boxfs_inval_ops inval;  /* set while a mount is running */
     int mounted;
+    uint64_t scans;         /* directory reads, for tests of the caching */
 };
 
 /* ---- names and paths (boxfs_name.c) ---- */

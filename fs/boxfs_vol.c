@@ -777,6 +777,7 @@ static int dc_load(boxfs *vol, boxfs_node *n)
         return BOXFS_E_NOMEM;
     }
     dc_clear(&n->dc);
+    vol->scans++;
     if (dc_grow(&n->dc)) {
         closedir(d);
         return BOXFS_E_NOMEM;

@@ -8,6 +8,8 @@
  */
 #include "tests/fs/fs_test.h"
 
+#include "fs/boxfs_int.h" /* vol->scans: white-box check of the name cache */
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -911,13 +913,19 @@ Test(fs_volume, two_thousand_files_in_one_directory)
     boxfs_dirent e;
     int n = 0;
     char path[64];
+    uint64_t scans;
     cr_assert_eq(boxfs_mkdir(fst.vol, NULL, NULL, "\\ProgramData\\Many"), 0);
+    scans = fst.vol->scans;
     for (int i = 0; i < 2000; i++) {
         boxfs_file *f;
         snprintf(path, sizeof path, "\\ProgramData\\Many\\File%04d.dat", i);
         cr_assert_eq(fst_open(path, RW, BOXFS_CREATE, 0, &f, NULL), 0, "file %d", i);
         boxfs_close(f);
     }
+    /* each create had to know the name was free in any case: one scan of
+     * the new directory, then the cache (not one readdir per create) */
+    cr_expect_leq(fst.vol->scans - scans, 2, "%llu directory scans for 2000 creates",
+                  (unsigned long long)(fst.vol->scans - scans));
     for (int i = 0; i < 2000; i += 97) {
         boxfs_info st;
         snprintf(path, sizeof path, "\\programdata\\many\\FILE%04d.DAT", i);
@@ -965,4 +973,22 @@ Test(fs_volume, null_arguments_are_refused)
     cr_expect_eq(boxfs_volume_skeleton(NULL), BOXFS_E_INVAL);
     cr_expect_eq(boxfs_machine_open(NULL, NULL, NULL), BOXFS_E_INVAL);
     boxfs_volume_close(NULL);
+}
+
+Test(fs_volume, without_inotify_a_miss_rescans)
+{
+    boxfs_volume_opts o = {.flags = BOXFS_VOL_NO_INOTIFY};
+    boxfs_file *f;
+    uint64_t scans;
+    char path[64];
+    boxfs_volume_close(fst.vol);
+    cr_assert_eq(boxfs_volume_open(fst.voldir, &o, &fst.vol), 0);
+    scans = fst.vol->scans;
+    for (int i = 0; i < 50; i++) {
+        snprintf(path, sizeof path, "\\ProgramData\\f%d", i);
+        cr_assert_eq(fst_open(path, RW, BOXFS_CREATE, 0, &f, NULL), 0);
+        boxfs_close(f);
+    }
+    /* the counter does count: here every create rescans */
+    cr_expect_geq(fst.vol->scans - scans, 50);
 }
