@@ -85,6 +85,11 @@ static NTSTATUS Dispatch(PDEVICE_OBJECT dev, PIRP irp)
         return STATUS_SUCCESS;
     case IRP_MN_QUERY_REMOVE_DEVICE:
         td.query_remove++;
+        if (td.veto_remove) {
+            irp->IoStatus.Status = STATUS_UNSUCCESSFUL;
+            IoCompleteRequest(irp, IO_NO_INCREMENT);
+            return STATUS_UNSUCCESSFUL;
+        }
         irp->IoStatus.Status = STATUS_SUCCESS;
         IoSkipCurrentIrpStackLocation(irp);
         return IoCallDriver(x->lower, irp);

@@ -17,6 +17,7 @@ typedef struct td_seen {
     uint32_t level;
     int32_t iface_status; /* IoRegisterDeviceInterface at START */
     char link[512];
+    int veto_remove;      /* set by a test: QUERY_REMOVE fails */
 } td_seen;
 
 extern td_seen td;

@@ -514,6 +514,34 @@ Test(install_store, every_injected_fault_leaves_nothing_behind)
     free(inf);
 }
 
+Test(install_store, a_failed_delete_leaves_the_package)
+{
+    char *inf = ti_sample_pkg("pkg", VER1, "SYS1");
+    int n;
+    for (n = 1; n < 20; n++) {
+        pnpbox_machine_free(ti_m);
+        cr_assert_eq(pnpbox_machine_new(NULL, &ti_m), 0);
+        cr_assert_eq(pnpbox_driver_add(ti_m, inf, NULL), 0);
+        ti_snap s;
+        ti_snap_take(&s);
+        cr_assert_eq(pnpbox_fault_add(ti_m, "*", (unsigned)n, 0), 0);
+        int rc = pnpbox_driver_delete(ti_m, "oem0.inf", 0);
+        if (rc == 0) {
+            ti_snap_free(&s);
+            break;
+        }
+        cr_assert_eq(rc, -ENOMEM, "fault %d: %d %s", n, rc, pnpbox_errmsg(ti_m));
+        cr_assert(strstr(pnpbox_errmsg(ti_m), "cannot delete 'oem0.inf': injected fault 'DriverStore:"), "%s",
+                  pnpbox_errmsg(ti_m));
+        char what[64];
+        snprintf(what, sizeof what, "fault %d", n);
+        ti_snap_same(&s, what);
+    }
+    cr_assert_eq(n, 3, "deleting has %d fault points", n - 1);
+    cr_assert_eq(ti_vexists("\\Windows\\INF\\oem0.inf"), 0);
+    free(inf);
+}
+
 Test(install_store, a_volume_error_leaves_nothing_behind)
 {
     char *inf = ti_sample_pkg("pkg", VER1, "SYS1");

@@ -130,6 +130,36 @@ Test(install_update, a_started_device_is_restarted_on_the_new_image)
     free(f2);
 }
 
+Test(install_update, a_device_that_refuses_removal_is_not_updated)
+{
+    char *f1, *f2;
+    two_versions(&f1, &f2);
+    cr_assert_eq(pnpbox_driver_register(ti_m, "e2edrv", td_entry), 0);
+    int32_t st = 0;
+    cr_assert_eq(pnpbox_device_start(ti_m, "ROOT\\E2E\\0000", &st), 0);
+    cr_assert_eq(st, STATUS_SUCCESS);
+    td.veto_remove = 1;
+    ti_snap s;
+    ti_snap_take(&s);
+    char *oldf = (char *)0xdeadbeef, *newf = (char *)0xdeadbeef;
+    cr_assert_eq(pnpbox_device_update(ti_m, "ROOT\\E2E\\0000", &oldf, &newf), -EBUSY);
+    cr_assert_null(oldf);
+    cr_assert_null(newf);
+    cr_assert(strstr(pnpbox_errmsg(ti_m), "refused removal (STATUS_UNSUCCESSFUL)"), "%s", pnpbox_errmsg(ti_m));
+    ti_snap_same(&s, "a vetoed update");
+    int started = 0;
+    uint32_t problem = 1;
+    cr_assert_eq(pnpbox_device_state(ti_m, "ROOT\\E2E\\0000", &started, &problem), 0);
+    cr_assert_eq(started, 1);
+    cr_assert_eq(td.remove, 0);
+    cr_assert_eq(ti_m->nstale, 0);
+    td.veto_remove = 0;
+    cr_assert_eq(pnpbox_device_update(ti_m, "ROOT\\E2E\\0000", NULL, NULL), 0, "%s", pnpbox_errmsg(ti_m));
+    cr_assert_eq(td.start, 2);
+    free(f1);
+    free(f2);
+}
+
 static NTSTATUS open_as_driver(const char *vpath)
 {
     char path[700];
