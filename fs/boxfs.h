@@ -351,8 +351,10 @@ typedef struct boxfs_open_args {
  *     a missing last component for OPEN/OVERWRITE: BOXFS_E_NOENT.
  *   - OVERWRITE and SUPERSEDE truncate to 0 and reset the attributes to
  *     args->attributes | ARCHIVE; the file keeps its id.
- * The policy sees op OPEN with access = args->access plus CREATE when the
- * disposition may create and WRITE when it may truncate.
+ * The policy sees op OPEN with access = args->access, plus CREATE when the
+ * open would create the file and WRITE when it would truncate one (judged
+ * by what resolution found; if that changes before the open is done, the
+ * policy is asked again with the new access).
  */
 int boxfs_open(boxfs *vol, const boxfs_caller *who, const boxfs_open_args *args, boxfs_file **out,
                unsigned *info);
