@@ -84,7 +84,7 @@ $(BUILD)/.flags: FORCE
 
 $(BUILD)/obj/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(if $(filter tests/% harness/criterion/% examples/%/tests/%,$<),$(CRIT_CFLAGS)) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(if $(filter tests/% harness/criterion/% examples/%/tests/% bench/bench_harness.c,$<),$(CRIT_CFLAGS)) -MMD -MP -c $< -o $@
 
 $(LIBA): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -143,6 +143,11 @@ $(BUILD)/tests/%: $$(call obj,$$(sort $$(wildcard tests/%/*.c))) $(SUPPORT_OBJS)
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $< $(WHOLE_LIBA) $(LDFLAGS_ALL) $(PKG_LIBS) -rdynamic
+
+# The harness benchmark runs the Criterion fixture, so it links the harness.
+$(BUILD)/bench/bench_harness: $(BUILD)/obj/bench/bench_harness.o $(CRITLIB) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $< $(CRITLIB) $(WHOLE_LIBA) $(LDFLAGS_ALL) $(CRIT_LIBS) $(PKG_LIBS) -rdynamic
 
 # An example driver is a shared object built with the pkg-config flags; it
 # resolves the WDK API from the program that loads it.

@@ -236,6 +236,8 @@ emu_fold_slot *emu_fold_take(pnpbox_machine *m, const emu_access *a, pnpbox_comp
 
 void emu_record(pnpbox_machine *m, const emu_access *a, const emu_verdict *v, emu_status status)
 {
+    if (m->checking_off)
+        return;
     pnpbox_component *c = a->comp ? a->comp : emu_comp();
     pnpbox_outcome outcome = v ? v->outcome : PNPBOX_OUTCOME_ALLOWED;
     emu_lock(m);

@@ -354,6 +354,7 @@ struct pnpbox_machine {
     char *voldir;       /* backing directory of C:\ */
     int embedded;       /* the volume is a temporary directory, removed on free */
     pnpbox_mode mode;
+    int checking_off; /* pnpbox_set_checking(m, 0): no judging, no audit records */
     uint16_t langid;
     char *target;
     char *inf_path;

@@ -19,7 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <pthread.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 static pnpbox_machine *current;
@@ -120,6 +123,18 @@ void pnpbox_set_mode(pnpbox_machine *m, pnpbox_mode mode)
     }
 }
 
+int pnpbox_set_checking(pnpbox_machine *m, int on)
+{
+    if (!m)
+        return 0;
+    emu_lock(m);
+    int was = !m->checking_off;
+    m->checking_off = !on;
+    emu_rules_changed(m);
+    emu_unlock(m);
+    return was;
+}
+
 void emu_rules_changed(pnpbox_machine *m) { __atomic_add_fetch(&m->rules_gen, 1, __ATOMIC_RELAXED); }
 
 pnpbox_mode pnpbox_get_mode(pnpbox_machine *m) { return m ? m->mode : PNPBOX_MODE_REPORT; }
@@ -178,6 +193,35 @@ static int open_registry(pnpbox_machine *m)
     return 0;
 }
 
+
+/*
+ * Where an embedded machine's scratch volume lives.  The choice (pnpbox's;
+ * Windows has no equivalent): PNPBOX_TMPDIR when set; else /dev/shm when it
+ * is a writable RAM file system with at least 1 GiB free, because a
+ * machine's volume is scratch that dies with it and a disk file system
+ * makes every fresh machine ten times slower (each test creates one); else
+ * TMPDIR; else /tmp.
+ */
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static char scratch_base[2048];
+
+static void pick_scratch(void)
+{
+    const char *env = getenv("PNPBOX_TMPDIR");
+    if (env && *env) {
+        snprintf(scratch_base, sizeof scratch_base, "%s", env);
+        return;
+    }
+    struct statfs fs;
+    if (statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC &&
+        (unsigned long long)fs.f_bavail * (unsigned long long)fs.f_bsize >= (1ull << 30) &&
+        access("/dev/shm", W_OK | X_OK) == 0) {
+        snprintf(scratch_base, sizeof scratch_base, "/dev/shm");
+        return;
+    }
+    env = getenv("TMPDIR");
+    snprintf(scratch_base, sizeof scratch_base, "%s", env && *env ? env : "/tmp");
+}
 static int open_volume(pnpbox_machine *m)
 {
     int rc;
@@ -190,13 +234,15 @@ static int open_volume(pnpbox_machine *m)
         m->voldir = strdup(boxfs_volume_dir(m->vol));
         return m->voldir ? 0 : -ENOMEM;
     }
-    const char *tmp = getenv("TMPDIR");
+    pthread_once(&scratch_once, pick_scratch);
+    const char *tmp = scratch_base;
     char buf[4096];
-    snprintf(buf, sizeof buf, "%s/pnpbox-vol-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    snprintf(buf, sizeof buf, "%s/pnpbox-vol-XXXXXX", tmp);
     if (!mkdtemp(buf)) {
-        emu_set_error(m, "cannot create a temporary volume in '%s': %s", tmp && *tmp ? tmp : "/tmp",
-                      strerror(errno));
-        return -errno;
+        int e = errno;
+        emu_set_error(m, "cannot create a temporary volume in '%s': %s (set PNPBOX_TMPDIR to another directory)",
+                      tmp, strerror(e));
+        return -e;
     }
     m->voldir = strdup(buf);
     m->embedded = 1;

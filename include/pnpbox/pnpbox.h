@@ -74,6 +74,11 @@ const char *pnpbox_volume_dir(pnpbox_machine *m);
 void pnpbox_set_mode(pnpbox_machine *m, pnpbox_mode mode);
 pnpbox_mode pnpbox_get_mode(pnpbox_machine *m);
 
+/* Auditing and the rules on (the default) or off: while off, accesses are
+ * neither judged nor recorded (setup code a test does not want checked,
+ * and the checker's overhead benchmark).  Returns the previous setting. */
+int pnpbox_set_checking(pnpbox_machine *m, int on);
+
 /* An emulated reboot: volatile registry state is cleared, drivers are
  * unloaded and devices restarted. */
 int pnpbox_reboot(pnpbox_machine *m);

@@ -437,3 +437,43 @@ Test(emu_spine, fault_injection_is_deterministic)
     cr_assert_eq(pnpbox_fault_parse(m, ":1"), -EINVAL);
     cr_assert_gt(pnpbox_log_count(m), 0, "injections are logged");
 }
+
+Test(emu_spine, checking_off_neither_judges_nor_records)
+{
+    pnpbox_component *d = pnpbox_component_get(m, PNPBOX_COMP_KERNEL_DRIVER, "mydrv");
+    emu_access a = {.api = "ZwOpenKey", .kind = EMU_ACC_REG, .op = EMU_OP_OPEN, .absolute = 1, .comp = d,
+                    .path = "\\REGISTRY\\MACHINE\\SYSTEM\\ControlSet001\\Services\\mydrv\\Parameters"};
+    size_t before = pnpbox_event_count(m);
+    cr_assert_eq(pnpbox_set_checking(m, 0), 1, "checking starts on");
+    emu_verdict v;
+    memset(&v, 0xde, sizeof v);
+    emu_judge(m, &a, &v);
+    cr_assert_eq(v.n, 0);
+    cr_assert_eq(v.outcome, PNPBOX_OUTCOME_ALLOWED);
+    emu_record(m, &a, &v, 0);
+    cr_assert_eq(pnpbox_event_count(m), before, "nothing recorded while off");
+    /* enforce mode denies nothing while checking is off */
+    pnpbox_set_mode(m, PNPBOX_MODE_ENFORCE);
+    emu_judge(m, &a, &v);
+    cr_assert_eq(v.outcome, PNPBOX_OUTCOME_ALLOWED);
+    cr_assert_eq(pnpbox_set_checking(m, 1), 0);
+    emu_judge(m, &a, &v);
+    cr_assert_eq(v.outcome, PNPBOX_OUTCOME_DENIED);
+    emu_record(m, &a, &v, 0);
+    cr_assert_eq(pnpbox_event_count(m), before + 1);
+    cr_assert_eq(pnpbox_set_checking(NULL, 1), 0, "NULL machine is ignored");
+}
+
+Test(emu_spine, embedded_volume_is_scratch_under_pnpbox_tmpdir_or_shm)
+{
+    const char *vol = pnpbox_volume_dir(m);
+    cr_assert_not_null(vol);
+    const char *env = getenv("PNPBOX_TMPDIR");
+    if (env && *env)
+        cr_assert(!strncmp(vol, env, strlen(env)), "'%s' is not under PNPBOX_TMPDIR '%s'", vol, env);
+    cr_assert(strstr(vol, "/pnpbox-vol-"), "%s", vol);
+    struct stat st;
+    cr_assert_eq(stat(vol, &st), 0);
+    cr_assert(S_ISDIR(st.st_mode));
+    cr_assert_eq(st.st_mode & 0777, 0700, "a fresh volume is private to its user");
+}
