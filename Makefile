@@ -66,7 +66,7 @@ CLI := $(BUILD)/bin/pnpbox
 PC := $(BUILD)/pnpbox.pc
 
 .PHONY: all lib cli tests benches examples test asan bench demo deps fuzz clean \
-        build-and-test run-tests run-bench run-demo FORCE
+        build-and-test run-tests run-bench run-demo docs FORCE
 .DEFAULT_GOAL := all
 
 all: lib cli $(PC) $(CRITLIB) $(CRITPC) examples
@@ -205,6 +205,11 @@ run-bench: $(BENCH_BINS)
 demo: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@PNPBOX_BUILD=$(TOP)/$(BUILD) tools/demo.sh
+
+# docs/rules.md is generated from the rule catalogue (tests/cli checks it is current).
+docs: deps
+	@$(MAKE) --no-print-directory -j$(JOBS) cli
+	$(CLI) explain --markdown > docs/rules.md
 
 FUZZ_SECONDS ?= 60
 fuzz: deps

@@ -39,7 +39,7 @@ static const pnpbox_rule rules[] = {
         "status = ZwOpenKey(&key, KEY_READ, &oa);",
         "status = IoOpenDriverRegistryKey(DriverObject, DriverRegKeyParameters, KEY_READ, 0, &key);",
         DI "#registry-state",
-        "DI; Driver Verifier isolation checks (rule class 33); CodeQL DriverIsolation",
+        "Driver package isolation; Driver Verifier isolation checks (rule class 33); CodeQL DriverIsolation",
     },
     {
         "REG-FOREIGN-HANDLE",
@@ -82,7 +82,7 @@ static const pnpbox_rule rules[] = {
         "IoOpenDriverRegistryKey(DriverObject, DriverRegKeyPersistentState, KEY_WRITE, 0, &state);\n"
         "ZwSetValueKey(state, &name, 0, REG_DWORD, &count, sizeof count);",
         DI "#registry-state",
-        "DI; reference §1.5 (IoOpenDriverRegistryKey access check)",
+        "Driver package isolation; IoOpenDriverRegistryKey (write access to Parameters is denied)",
     },
     {
         "REG-CROSS-COMPONENT",
@@ -99,7 +99,7 @@ static const pnpbox_rule rules[] = {
         "GetSharedServiceRegistryStateKey(hOtherService, ServiceSharedRegistryPersistentState, "
         "KEY_READ, &k);",
         DI "#registry-state",
-        "DI (state ownership); reference §0, §1.7",
+        "Driver package isolation (state ownership); IoOpenDeviceRegistryKey, IoOpenDriverRegistryKey",
     },
     {
         "REG-INSTALLER-VALUE",
@@ -138,7 +138,7 @@ static const pnpbox_rule rules[] = {
         "InitializeObjectAttributes(&oa, &n, OBJ_KERNEL_HANDLE, dir, NULL);\n"
         "ZwCreateFile(&f, GENERIC_READ, &oa, &iosb, NULL, 0, 0, FILE_OPEN, 0, NULL, 0);",
         DI "#file-state",
-        "DI; CodeQL DriverIsolation; reference §1.9-§1.12",
+        "Driver package isolation; CodeQL DriverIsolation; IoGetDriverDirectory, IoGetDeviceDirectory",
     },
     {
         "FILE-OUTSIDE-STATE",
@@ -155,7 +155,7 @@ static const pnpbox_rule rules[] = {
         "ZwCreateFile(&f, GENERIC_WRITE, &oa /* \\\\SystemRoot\\\\System32\\\\drivers\\\\mydrv.log */, ...);",
         "IoGetDriverDirectory(DriverObject, DriverDirectoryData, 0, &dir); /* open mydrv.log under dir */",
         DI "#file-state",
-        "DI",
+        "Driver package isolation",
     },
     {
         "FILE-DRIVER-STORE-WRITE",
@@ -172,7 +172,7 @@ static const pnpbox_rule rules[] = {
         "IoGetDriverDirectory(DriverObject, DriverDirectoryData, 0, &data);\n"
         "/* create cache.bin under data */",
         RFDS,
-        "RFDS; Microsoft Learn: driver store",
+        "Run from the driver store; Microsoft Learn: driver store",
     },
     {
         "FILE-CROSS-COMPONENT",
@@ -186,7 +186,7 @@ static const pnpbox_rule rules[] = {
         "GetSharedServiceDirectory(hOther, ServiceSharedDirectoryPersistentState, path, ARRAYSIZE(path), "
         "&needed);",
         DI "#file-state",
-        "DI; reference §1.10, §1.11",
+        "Driver package isolation; IoGetDriverDirectory, IoGetDeviceDirectory",
     },
     {
         "FILE-DRIVERDATA-ROOT",
@@ -200,7 +200,7 @@ static const pnpbox_rule rules[] = {
         "RtlInitUnicodeString(&n, L\"\\\\DriverData\\\\mydrv.log\");",
         "RtlInitUnicodeString(&n, L\"\\\\DriverData\\\\Contoso\\\\Logs\\\\mydrv.log\");",
         DI "#file-state",
-        "DI (DriverData)",
+        "Driver package isolation (DriverData)",
     },
     {
         "IFACE-NO-NOTIFICATION",
@@ -219,7 +219,7 @@ static const pnpbox_rule rules[] = {
         "    PNPNOTIFY_DEVICE_INTERFACE_INCLUDE_EXISTING_INTERFACES, (PVOID)&GUID_MY_INTERFACE,\n"
         "    DriverObject, OnInterfaceChange, ctx, &entry);",
         "https://learn.microsoft.com/windows/win32/api/cfgmgr32/nf-cfgmgr32-cm_register_notification",
-        "Microsoft Learn: CM_Register_Notification; reference §1.13",
+        "Microsoft Learn: CM_Register_Notification, IoRegisterPlugPlayNotification",
     },
     {
         "IFACE-CONTRACT",
@@ -253,7 +253,7 @@ static const pnpbox_rule rules[] = {
         "ZwOpenFile(&f, GENERIC_READ, &oaFromSavedPath, &iosb, FILE_SHARE_READ, 0);",
         "IoGetDriverDirectory(DriverObject, DriverDirectoryImage, 0, &img); /* open relative to img */",
         RFDS,
-        "RFDS; DI (\"easier to update\")",
+        "Run from the driver store; driver package isolation (\"easier to update\")",
     },
 };
 
