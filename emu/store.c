@@ -864,6 +864,9 @@ int emu_store_mark_stale(pnpbox_machine *m, const char *folder)
 
 void emu_store_load_stale(pnpbox_machine *m)
 {
+    /* An embedded machine's markers were all set by this process: the list has them. */
+    if (!m->dir)
+        return;
     regdb_key pk;
     if (ddb_open(m, "DriverPackages", &pk) < 0)
         return;
