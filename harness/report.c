@@ -16,6 +16,7 @@
 #include "pnpbox/pool.h"
 
 #include <dlfcn.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -688,10 +689,40 @@ static void sarif_rule(pb_buf *b, const char *id, const char *name, const char *
     pb_buf_adds(b, "}}");
 }
 
+/*
+ * A file path as a SARIF artifact URI: relative to the working directory
+ * when the file is under it (code scanning resolves those against the
+ * repository root, where CI runs verify), else a file:// URI; characters
+ * outside RFC 3986's unreserved set and '/' are percent-encoded.
+ */
+static void sarif_uri(pb_buf *b, const char *path)
+{
+    char cwd[4096];
+    const char *p = path ? path : "";
+    pb_buf u = PB_BUF_INIT;
+    if (p[0] == '/') {
+        size_t n = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0;
+        if (n > 1 && !strncmp(p, cwd, n) && p[n] == '/')
+            p += n + 1;
+        else
+            pb_buf_adds(&u, "file://");
+    }
+    for (; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (isalnum(c) || strchr("-._~/", c))
+            pb_buf_addc(&u, (char)c);
+        else
+            pb_buf_printf(&u, "%%%02X", c);
+    }
+    pb_buf_addc(&u, 0);
+    pb_buf_json_str(b, u.data && !u.oom ? (const char *)u.data : "");
+    pb_buf_free(&u);
+}
+
 static void sarif_location(pb_buf *b, const char *uri, unsigned line)
 {
     pb_buf_adds(b, ",\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
-    pb_buf_json_str(b, uri);
+    sarif_uri(b, uri);
     pb_buf_printf(b, "},\"region\":{\"startLine\":%u}}}]", line ? line : 1);
 }
 

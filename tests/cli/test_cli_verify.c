@@ -230,6 +230,18 @@ Test(cli_verify, sarif_and_junit)
     }
     cr_assert_eq(abs_path, 2);
     cr_assert_eq(inf1322, 1);
+    /* a runtime finding is located at the driver's source line, as a URI
+     * relative to the working directory or a file:// one */
+    const jv *loc = json_get(json_get(jarr(results->items[0], "locations")->items[0], "physicalLocation"),
+                             "artifactLocation");
+    const char *uri = jstr(loc, "uri");
+    size_t ul = strlen(uri), sl = strlen("examples/legacywdm/legacywdm.c");
+    cr_assert(ul >= sl && !strcmp(uri + ul - sl, "examples/legacywdm/legacywdm.c"), "uri %s", uri);
+    cr_assert(uri[0] != '/' && (!strchr(uri, ':') || !strncmp(uri, "file:///", 8)), "uri %s", uri);
+    cr_assert_gt(jnum(json_get(json_get(jarr(results->items[0], "locations")->items[0], "physicalLocation"),
+                               "region"),
+                      "startLine"),
+                 1);
     json_free(j);
     t_run_free(&r);
 

@@ -40,7 +40,8 @@ static void add_bytes(char **buf, size_t *len, const char *p, size_t n)
 }
 
 /* Run pnpbox with argv (NULL-terminated, without argv[0]) and the environment env (NULL: ours). */
-run_result t_run_pnpbox(const char *const *args, char *const *env)
+/* Run argv[0] (a path) with argv and env (NULL: ours) in dir (NULL: ours). */
+static run_result run_argv(const char *const *argv, char *const *env, const char *dir)
 {
     int out[2], err[2];
     cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
@@ -50,12 +51,8 @@ run_result t_run_pnpbox(const char *const *args, char *const *env)
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-    const char *argv[64];
-    size_t n = 0;
-    argv[n++] = t_pnpbox_path();
-    for (; args[n - 1] && n < 63; n++)
-        argv[n] = args[n - 1];
-    argv[n] = NULL;
+    if (dir)
+        posix_spawn_file_actions_addchdir_np(&fa, dir);
     pid_t pid;
     int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, env ? env : environ);
     posix_spawn_file_actions_destroy(&fa);
@@ -96,6 +93,23 @@ run_result t_run_pnpbox(const char *const *args, char *const *env)
         cr_assert_eq(errno, EINTR);
     r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
     return r;
+}
+
+run_result t_run_pnpbox(const char *const *args, char *const *env)
+{
+    const char *argv[64];
+    size_t n = 0;
+    argv[n++] = t_pnpbox_path();
+    for (; args[n - 1] && n < 63; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    return run_argv(argv, env, NULL);
+}
+
+run_result t_run_sh(const char *cmdline, const char *dir)
+{
+    const char *argv[] = {"/bin/sh", "-c", cmdline, NULL};
+    return run_argv(argv, NULL, dir);
 }
 
 void t_run_free(run_result *r)

@@ -18,6 +18,8 @@ const char *t_build_dir(void);
 /* Run pnpbox with args (NULL-terminated, without argv[0]) and env (NULL: ours). */
 run_result t_run_pnpbox(const char *const *args, char *const *env);
 void t_run_free(run_result *r);
+/* Run a shell command line (/bin/sh -c) in dir (NULL: ours), capturing its output. */
+run_result t_run_sh(const char *cmdline, const char *dir);
 
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
