@@ -51,7 +51,10 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB_OBJS := $(call obj,$(LIB_SRCS))
 CLI_OBJS := $(call obj,$(CLI_SRCS))
 SUPPORT_OBJS := $(call obj,$(SUPPORT_SRCS))
-TEST_BINS := $(addprefix $(BUILD)/tests/,$(TEST_DIRS))
+# Each examples/<name>/tests/ is a Criterion suite with the driver linked in.
+EXAMPLE_TEST_DIRS := $(sort $(foreach e,$(EXAMPLE_DIRS),$(if $(wildcard examples/$(e)/tests/*.c),$(e))))
+TEST_BINS := $(addprefix $(BUILD)/tests/,$(TEST_DIRS)) \
+             $(foreach e,$(EXAMPLE_TEST_DIRS),$(BUILD)/examples/$(e)/test_$(e))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 # Each examples/<name>/ becomes a package directory build/examples/<name>/:
 # its INF, and the driver compiled as <name>.sys (a shared object pnpbox loads).
@@ -160,6 +163,18 @@ $(BUILD)/examples/$(1)/$(1).inf: examples/$(1)/$(1).inf
 	cp $$< $$@
 endef
 $(foreach e,$(EXAMPLE_DIRS),$(eval $(call EXAMPLE_RULES,$(e))))
+
+# An example's tests link its driver code in and find its package (the INF and
+# the .sys) through EXAMPLE_PKG_DIR.
+define EXAMPLE_TEST_RULES
+$(BUILD)/obj/examples/$(1)/tests/%.o: examples/$(1)/tests/%.c $(BUILD)/.flags
+	@mkdir -p $$(dir $$@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(CRIT_CFLAGS) -DEXAMPLE_PKG_DIR='"$(TOP)/$(BUILD)/examples/$(1)"' -MMD -MP -c $$< -o $$@
+$(BUILD)/examples/$(1)/test_$(1): $(call obj,$(sort $(wildcard examples/$(1)/*.c examples/$(1)/tests/*.c))) $(CRITLIB) $(LIBA) $(BUILD)/examples/$(1)/$(1).sys $(BUILD)/examples/$(1)/$(1).inf
+	@mkdir -p $$(dir $$@)
+	$(CC) -o $$@ $$(filter %.o,$$^) $(CRITLIB) $(WHOLE_LIBA) $(LDFLAGS_ALL) $(CRIT_LIBS) $(PKG_LIBS) -rdynamic
+endef
+$(foreach e,$(EXAMPLE_TEST_DIRS),$(eval $(call EXAMPLE_TEST_RULES,$(e))))
 
 # ---- the user-facing targets ----
 deps:
