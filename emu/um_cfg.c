@@ -1051,7 +1051,8 @@ typedef struct cm_reg {
 
 typedef struct seen_dn {
     char *inst;
-    int known;   /* its Enum key exists */
+    int known;   /* its Enum key existed at the last look */
+    int found;   /* its Enum key exists (during a look) */
     int started; /* last seen started */
 } seen_dn;
 
@@ -1111,7 +1112,7 @@ static seen_dn *seen_add(cm_hub *h, const char *inst)
     char *s = strdup(inst);
     if (!s)
         return NULL;
-    h->seen[h->nseen] = (seen_dn){s, 0, 0};
+    h->seen[h->nseen] = (seen_dn){s, 0, 0, 0};
     return &h->seen[h->nseen++];
 }
 
@@ -1229,23 +1230,21 @@ static void enum_known(pnpbox_machine *m, snap_ctx *sc)
         free(na);
     }
     cm_hub *h = sc->h;
-    for (size_t i = 0; i < h->nseen; i++)
-        h->seen[i].known = 0;
     for (size_t i = 0; i < nids; i++) {
         seen_dn *s = seen_find(h, ids[i]);
         if (!s)
             s = seen_add(h, ids[i]);
-        if (s && !s->known) {
-            s->known = 2; /* new this time */
-        }
+        if (s)
+            s->found = 1;
     }
+    /* Known before and found again: nothing; found for the first time: enumerated; gone: forgotten. */
     for (size_t i = 0; i < h->nseen; i++) {
         seen_dn *s = &h->seen[i];
-        if (s->known == 2) {
-            s->known = 1;
-            if (sc->events)
-                dispatch_instance(h, CM_NOTIFY_ACTION_DEVICEINSTANCEENUMERATED, s->inst, &sc->made);
-        }
+        int fresh = s->found && !s->known;
+        s->known = s->found;
+        s->found = 0;
+        if (fresh && sc->events)
+            dispatch_instance(h, CM_NOTIFY_ACTION_DEVICEINSTANCEENUMERATED, s->inst, &sc->made);
     }
     for (size_t i = 0; i < nids; i++)
         free(ids[i]);
