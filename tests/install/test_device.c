@@ -407,6 +407,26 @@ Test(install_device, registry_roots_and_flags)
     free(inf);
 }
 
+Test(install_device, a_destination_leaving_its_directory_is_refused)
+{
+    const char *text = "[Version]\nSignature=\"$Windows NT$\"\nClass=SampleClass\nClassGuid=" TI_CLASS_GUID
+                       "\nProvider=P\nDriverVer=01/01/2020,1.0.0.0\n"
+                       "[Manufacturer]\nM=M,NTamd64\n[M.NTamd64]\nDev=I,ROOT\\EVIL\n"
+                       "[I.NT]\nCopyFiles=F\n[F]\nevil.sys\n[DestinationDirs]\nF=12,\"..\\..\\..\"\n"
+                       "[SourceDisksNames]\n1=D\n[SourceDisksFiles]\nevil.sys=1\n";
+    char *inf = ti_write_inf(ti_dir, "evil.inf", text, TI_UTF16LE);
+    ti_write(ti_dir, "evil.sys", "evil", 4);
+    cr_assert_eq(pnpbox_driver_add(ti_m, inf, NULL), 0, "%s", pnpbox_errmsg(ti_m));
+    ti_snap s;
+    ti_snap_take(&s);
+    cr_assert_eq(pnpbox_device_add(ti_m, "ROOT\\EVIL", NULL, NULL), -EINVAL);
+    cr_assert(strstr(pnpbox_errmsg(ti_m), "evil.inf line ") && strstr(pnpbox_errmsg(ti_m), ".."), "%s",
+              pnpbox_errmsg(ti_m));
+    ti_snap_same(&s, "a destination outside its directory");
+    cr_assert_eq(ti_vexists("\\evil.sys"), 0);
+    free(inf);
+}
+
 Test(install_device, installs_in_enforce_mode)
 {
     pnpbox_set_mode(ti_m, PNPBOX_MODE_ENFORCE);
