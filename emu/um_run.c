@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -225,6 +226,22 @@ __attribute__((constructor)) static void um_autoattach(void)
         fprintf(stderr, "pnpbox: cannot attach to machine '%s' as %s '%s': %s\n", dir,
                 kind == PNPBOX_COMP_WIN32_SERVICE ? "service" : "app", name, why && *why ? why : pnpbox_strerror(rc));
         exit(127);
+    }
+    /* The machine's mode is not stored in its directory: each process runs in the mode it is given. */
+    const char *mode = getenv(PNPBOX_ENV_MODE);
+    if (mode && *mode) {
+        if (!strcasecmp(mode, "report")) {
+            pnpbox_set_mode(attached, PNPBOX_MODE_REPORT);
+        } else if (!strcasecmp(mode, "enforce")) {
+            pnpbox_set_mode(attached, PNPBOX_MODE_ENFORCE);
+        } else if (!strcasecmp(mode, "fail-fast")) {
+            pnpbox_set_mode(attached, PNPBOX_MODE_FAILFAST);
+        } else {
+            fprintf(stderr, "pnpbox: cannot attach to machine '%s': %s='%s' is not report, enforce or fail-fast\n",
+                    dir, PNPBOX_ENV_MODE, mode);
+            pnpbox_detach();
+            exit(127);
+        }
     }
     const char *img = getenv(PNPBOX_ENV_IMAGE);
     if (img && *img && pnpbox_um_set_image(pnpbox_current_component(), img) < 0) {

@@ -1,11 +1,12 @@
 /*
  * cli_run.c: `pnpbox [--machine DIR] run [--service NAME | --app NAME]
- * [--image PATH] -- PROGRAM ARGS...`: run a user-mode program linked with
+ * [--image PATH] [--mode M] -- PROGRAM ARGS...`: run a user-mode program linked with
  * libpnpbox against the machine directory as a Win32 service or an
  * application (pnpbox/usermode.h, docs/user-mode.md).
  *
- * The program is started with PNPBOX_RUN_MACHINE, PNPBOX_RUN_COMPONENT and
- * (with --image) PNPBOX_RUN_IMAGE in its environment; libpnpbox attaches it
+ * The program is started with PNPBOX_RUN_MACHINE, PNPBOX_RUN_COMPONENT,
+ * (with --image) PNPBOX_RUN_IMAGE and (with --mode) PNPBOX_RUN_MODE in its
+ * environment; libpnpbox attaches it
  * when it is loaded.  Before the program runs, its process id is bound to
  * the component in the machine (the process_bindings table the FUSE mount
  * reads), so even its first access through a mounted volume is named; the
@@ -28,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,7 +38,8 @@ extern char **environ;
 static void run_usage(FILE *f)
 {
     fprintf(f,
-            "usage: pnpbox [--machine DIR] run [--service NAME | --app NAME] [--image PATH] -- PROGRAM [ARGS...]\n\n"
+            "usage: pnpbox [--machine DIR] run [--service NAME | --app NAME] [--image PATH] [--mode M]\n"
+            "                                  -- PROGRAM [ARGS...]\n\n"
             "Run a user-mode program linked with libpnpbox (pkg-config --cflags --libs pnpbox)\n"
             "against the machine as the Win32 service NAME (installed on the machine with\n"
             "ServiceType 0x10 or 0x20) or as the application NAME (default: an application\n"
@@ -49,6 +52,8 @@ static void run_usage(FILE *f)
             "  --app NAME      run as the application NAME\n"
             "  --image PATH    the C:\\ path GetModuleFileNameW reports (services use\n"
             "                  their ImagePath)\n"
+            "  --mode M        report (default: record what breaks a rule and allow it),\n"
+            "                  enforce (refuse it) or fail-fast (stop the program at it)\n"
             "  -h, --help      this help\n\n"
             "Exit status: the program's; 127 it could not be started; 1 bad machine or\n"
             "service; 2 bad usage.\n");
@@ -68,21 +73,21 @@ static int win32_service(pnpbox_machine *m, const char *name, uint32_t *type)
 }
 
 /* environ with the PNPBOX_RUN_* variables replaced; the strings are static or owned by *own. */
-static char **child_env(const char *dir, const char *comp, const char *image, char **own)
+static char **child_env(const char *dir, const char *comp, const char *image, const char *mode, char **own)
 {
     size_t n = 0;
     while (environ[n])
         n++;
-    char **env = calloc(n + 4, sizeof *env);
+    char **env = calloc(n + 5, sizeof *env);
     if (!env)
         return NULL;
     size_t o = 0;
     for (size_t i = 0; i < n; i++)
         if (strncmp(environ[i], "PNPBOX_RUN_", 11))
             env[o++] = environ[i];
-    const char *names[3] = {PNPBOX_ENV_MACHINE, PNPBOX_ENV_COMPONENT, PNPBOX_ENV_IMAGE};
-    const char *vals[3] = {dir, comp, image};
-    for (int i = 0; i < 3; i++) {
+    const char *names[4] = {PNPBOX_ENV_MACHINE, PNPBOX_ENV_COMPONENT, PNPBOX_ENV_IMAGE, PNPBOX_ENV_MODE};
+    const char *vals[4] = {dir, comp, image, mode};
+    for (int i = 0; i < 4; i++) {
         if (!vals[i])
             continue;
         size_t l = strlen(names[i]) + strlen(vals[i]) + 2;
@@ -103,7 +108,7 @@ static char **child_env(const char *dir, const char *comp, const char *image, ch
 
 static int run_cmd(cli_ctx *ctx, int argc, char **argv)
 {
-    const char *service = NULL, *app = NULL, *image = NULL;
+    const char *service = NULL, *app = NULL, *image = NULL, *mode = NULL;
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -119,6 +124,12 @@ static int run_cmd(cli_ctx *ctx, int argc, char **argv)
             app = argv[++i];
         } else if (!strcmp(a, "--image") && i + 1 < argc) {
             image = argv[++i];
+        } else if (!strcmp(a, "--mode") && i + 1 < argc) {
+            mode = argv[++i];
+            if (strcasecmp(mode, "report") && strcasecmp(mode, "enforce") && strcasecmp(mode, "fail-fast")) {
+                cli_error("unknown mode '%s'; use report, enforce or fail-fast", mode);
+                return CLI_USAGE;
+            }
         } else if (a[0] == '-') {
             cli_error("unknown option '%s'; see 'pnpbox run --help'", a);
             return CLI_USAGE;
@@ -186,8 +197,8 @@ static int run_cmd(cli_ctx *ctx, int argc, char **argv)
         pnpbox_component_get(m, service ? PNPBOX_COMP_WIN32_SERVICE : PNPBOX_COMP_APP, service ? service : app);
     char comp[600];
     snprintf(comp, sizeof comp, "%s:%s", service ? "service" : "app", service ? service : app);
-    char *own[3] = {NULL, NULL, NULL};
-    char **env = c ? child_env(absdir, comp, image, own) : NULL;
+    char *own[4] = {NULL, NULL, NULL, NULL};
+    char **env = c ? child_env(absdir, comp, image, mode, own) : NULL;
     int go[2] = {-1, -1}, fail[2] = {-1, -1};
     if (!env || pipe2(go, O_CLOEXEC) < 0 || pipe2(fail, O_CLOEXEC) < 0) {
         cli_error("cannot run '%s': %s", prog, strerror(env ? errno : ENOMEM));
@@ -250,7 +261,7 @@ cleanup:
         if (fail[k] >= 0)
             close(fail[k]);
     }
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < 4; k++)
         free(own[k]);
     free(env);
 out:

@@ -8,7 +8,7 @@
  * as the component the program runs as.  Three ways to pick the machine
  * and the component:
  *
- *   - `pnpbox [--machine DIR] run [--service NAME | --app NAME] -- PROGRAM ARGS...`
+ *   - `pnpbox [--machine DIR] run [--service NAME | --app NAME] [--mode M] -- PROGRAM ARGS...`
  *     starts PROGRAM with the environment variables below; libpnpbox reads
  *     them when it is loaded and attaches the process before main() runs.
  *   - The program calls pnpbox_attach() itself.
@@ -21,6 +21,7 @@
  *   PNPBOX_RUN_MACHINE    machine directory to attach to (nothing happens when unset)
  *   PNPBOX_RUN_COMPONENT  "service:NAME" or "app:NAME" (default: app named after the program)
  *   PNPBOX_RUN_IMAGE      Win32 path GetModuleFileNameW reports for an application
+ *   PNPBOX_RUN_MODE       report (default), enforce or fail-fast
  * A process that cannot attach (bad directory, bad component) prints
  * "pnpbox: cannot attach ..." on stderr and exits with status 127 rather
  * than run against a machine it was not meant to use.
@@ -40,6 +41,7 @@ extern "C" {
 #define PNPBOX_ENV_MACHINE "PNPBOX_RUN_MACHINE"
 #define PNPBOX_ENV_COMPONENT "PNPBOX_RUN_COMPONENT"
 #define PNPBOX_ENV_IMAGE "PNPBOX_RUN_IMAGE"
+#define PNPBOX_ENV_MODE "PNPBOX_RUN_MODE"
 
 /*
  * Attach this process to the machine directory dir (created on first use)
