@@ -71,6 +71,9 @@ PC := $(BUILD)/pnpbox.pc
 .PHONY: all lib cli tests benches examples test asan bench demo deps fuzz clean \
         build-and-test run-tests run-bench run-demo docs FORCE
 .DEFAULT_GOAL := all
+# Objects made through pattern rules are kept (not deleted as intermediates),
+# so a second make does not rebuild them.
+.SECONDARY:
 
 all: lib cli $(PC) $(CRITLIB) $(CRITPC) examples
 lib: $(LIBA) $(LIBSO)
