@@ -139,6 +139,8 @@ static VOID EvtDriverDestroy(WDFOBJECT Object)
 static NTSTATUS EvtDeviceAdd(WDFDRIVER Driver, PWDFDEVICE_INIT DeviceInit)
 {
     kd_log("EvtDeviceAdd:%s", Driver == kd_driver ? "self" : "other");
+    if (kd.add_hook)
+        return kd.add_hook(Driver, DeviceInit);
     if (kd.filter)
         WdfFdoInitSetFilter(DeviceInit);
     if (kd.no_device)

@@ -49,6 +49,8 @@ typedef struct kd_knobs {
     int iface_in_prepare;          /* create a second interface (ref "late") in PrepareHardware */
     int notify;                    /* register for KD_IFACE arrivals in DriverEntry */
     int probe_after_create;        /* call WdfFdoInitOpenRegistryKey(DeviceInit) after WdfDeviceCreate */
+    /* When set, EvtDriverDeviceAdd is only this (tests of WDFDEVICE_INIT and WdfDeviceCreate). */
+    NTSTATUS (*add_hook)(WDFDRIVER Driver, PWDFDEVICE_INIT DeviceInit);
 } kd_knobs;
 extern kd_knobs kd;
 

@@ -493,3 +493,115 @@ Test(wdf_lifecycle, no_dispatch_override_keeps_the_wdm_table)
     cr_assert_eq(pnpbox_driver_load(kd_m, KD_SERVICE, &st), 0);
     cr_assert_eq(st, STATUS_SUCCESS);
 }
+
+/* ---- WDFDEVICE_INIT and WdfDeviceCreate ---- */
+
+static PWDFDEVICE_INIT saved_init;
+static NTSTATUS hook_status[16];
+
+static NTSTATUS D0EntryOnly(WDFDEVICE d, WDF_POWER_DEVICE_STATE s)
+{
+    (void)d, (void)s;
+    kd_log("D0EntryOnly");
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS init_checks(WDFDRIVER Driver, PWDFDEVICE_INIT DeviceInit)
+{
+    (void)Driver;
+    saved_init = DeviceInit;
+    /* A callbacks structure of the wrong size is ignored (logged). */
+    WDF_PNPPOWER_EVENT_CALLBACKS pnp;
+    WDF_PNPPOWER_EVENT_CALLBACKS_INIT(&pnp);
+    pnp.EvtDeviceD0Entry = D0EntryOnly;
+    pnp.Size = 8;
+    WdfDeviceInitSetPnpPowerEventCallbacks(DeviceInit, &pnp);
+    WdfDeviceInitSetPnpPowerEventCallbacks(DeviceInit, NULL);
+    WdfDeviceInitSetDeviceType(DeviceInit, FILE_DEVICE_NETWORK);
+    WdfDeviceInitSetCharacteristics(DeviceInit, FILE_REMOVABLE_MEDIA, TRUE);
+    /* The software key through the init. */
+    WDFKEY key = (WDFKEY)(uintptr_t)0xdeadbeef;
+    hook_status[0] = WdfFdoInitOpenRegistryKey(DeviceInit, PLUGPLAY_REGKEY_DRIVER, KEY_READ, NULL, &key);
+    if (NT_SUCCESS(hook_status[0]))
+        WdfRegistryClose(key);
+    key = (WDFKEY)(uintptr_t)0xdeadbeef;
+    hook_status[1] = WdfFdoInitOpenRegistryKey(DeviceInit, PLUGPLAY_REGKEY_DEVICE | PLUGPLAY_REGKEY_DRIVER, KEY_READ,
+                                               NULL, &key);
+    hook_status[2] = key == NULL;
+    /* Attributes WdfDeviceCreate refuses; *Device is cleared first. */
+    WDF_OBJECT_ATTRIBUTES a;
+    WDF_OBJECT_ATTRIBUTES_INIT(&a);
+    a.ParentObject = Driver;
+    WDFDEVICE dev = (WDFDEVICE)(uintptr_t)0xdeadbeef;
+    hook_status[3] = WdfDeviceCreate(&DeviceInit, &a, &dev);
+    hook_status[4] = dev == NULL && DeviceInit == saved_init;
+    hook_status[5] = WdfDeviceCreate(&DeviceInit, NULL, NULL);
+    hook_status[6] = WdfDeviceCreate(NULL, NULL, &dev);
+    /* The real one; then the saved pointer is still live but used. */
+    hook_status[7] = WdfDeviceCreate(&DeviceInit, WDF_NO_OBJECT_ATTRIBUTES, &dev);
+    hook_status[8] = DeviceInit == NULL;
+    kd_device = dev;
+    PWDFDEVICE_INIT again = saved_init;
+    WDFDEVICE dev2 = (WDFDEVICE)(uintptr_t)0xdeadbeef;
+    hook_status[9] = WdfDeviceCreate(&again, NULL, &dev2);
+    hook_status[10] = dev2 == NULL;
+    /* Before the start, disabling an interface keeps the start from enabling it. */
+    DECLARE_CONST_UNICODE_STRING(off, L"off");
+    hook_status[11] = WdfDeviceCreateDeviceInterface(dev, &KD_IFACE, &off);
+    WdfDeviceSetDeviceInterfaceState(dev, &KD_IFACE, &off, FALSE);
+    hook_status[12] = WdfDeviceCreateDeviceInterface(dev, &KD_IFACE, NULL);
+    UNICODE_STRING bad = {3, 4, (PWCH)L"ab"};
+    hook_status[13] = WdfDeviceCreateDeviceInterface(dev, &KD_IFACE, &bad);
+    hook_status[14] = WdfDeviceCreateDeviceInterface(dev, NULL, NULL);
+    UNICODE_STRING slash = RTL_CONSTANT_STRING(L"a\\b");
+    hook_status[15] = WdfDeviceCreateDeviceInterface(dev, &KD_IFACE, &slash);
+    return STATUS_SUCCESS;
+}
+
+Test(wdf_lifecycle, device_init_and_device_create_checks)
+{
+    kd.add_hook = init_checks;
+    kd_start();
+    cr_assert_eq(hook_status[0], STATUS_SUCCESS, "WdfFdoInitOpenRegistryKey(PLUGPLAY_REGKEY_DRIVER)");
+    cr_assert_eq(hook_status[1], STATUS_INVALID_PARAMETER);
+    cr_assert(hook_status[2], "*Key NULL on failure");
+    cr_assert_eq(hook_status[3], STATUS_WDF_PARENT_ASSIGNMENT_NOT_ALLOWED);
+    cr_assert(hook_status[4], "*Device cleared, *DeviceInit kept");
+    cr_assert_eq(hook_status[5], STATUS_INVALID_PARAMETER, "NULL Device: bug check");
+    cr_assert_eq(hook_status[6], STATUS_INVALID_PARAMETER, "NULL DeviceInit: bug check");
+    cr_assert_eq(hook_status[7], STATUS_SUCCESS);
+    cr_assert(hook_status[8], "*DeviceInit is NULL after WdfDeviceCreate");
+    cr_assert_eq(hook_status[9], STATUS_INVALID_DEVICE_STATE, "a second WdfDeviceCreate on the same init");
+    cr_assert(hook_status[10]);
+    cr_assert_eq(hook_status[11], STATUS_SUCCESS);
+    cr_assert_eq(hook_status[12], STATUS_SUCCESS);
+    cr_assert_eq(hook_status[13], STATUS_INVALID_PARAMETER);
+    cr_assert_eq(hook_status[14], STATUS_INVALID_PARAMETER, "NULL GUID: bug check");
+    cr_assert_eq(hook_status[15], STATUS_INVALID_DEVICE_REQUEST, "a reference string with a path separator");
+    cr_assert(kd_log_has("PnpPowerEventCallbacks->Size is 8"));
+    /* The wrong-sized callbacks were ignored: no D0EntryOnly. */
+    cr_assert_null(strstr(kd_trace_str(), "D0EntryOnly"));
+    PDEVICE_OBJECT fdo = WdfDeviceWdmGetDeviceObject(kd_device);
+    cr_assert_eq(fdo->DeviceType, FILE_DEVICE_NETWORK);
+    cr_assert_eq(fdo->Characteristics, FILE_DEVICE_SECURE_OPEN | FILE_REMOVABLE_MEDIA);
+    /* Only the interface without "off" was enabled at start. */
+    PZZWSTR list = NULL;
+    cr_assert_eq(IoGetDeviceInterfaces(&KD_IFACE, NULL, 0, &list), STATUS_SUCCESS);
+    cr_assert_str_eq(t_u8((const uint16_t *)list, pb_wcslen((const uint16_t *)list)),
+                     "\\??\\ROOT#KMDFTEST#0000#{5a1d0c3e-7b2f-4e61-9a10-3c55217e4490}");
+    cr_assert_eq(list[pb_wcslen((const uint16_t *)list) + 1], 0, "one interface");
+    ExFreePool(list);
+    /* The init is gone once EvtDriverDeviceAdd returned. */
+    WDFKEY key = (WDFKEY)(uintptr_t)0xdeadbeef;
+    pnpbox_enter(kd_comp());
+    cr_assert_eq(WdfFdoInitOpenRegistryKey(saved_init, PLUGPLAY_REGKEY_DEVICE, KEY_READ, NULL, &key),
+                 STATUS_INVALID_PARAMETER);
+    cr_assert_eq(key, (WDFKEY)(uintptr_t)0xdeadbeef);
+    cr_assert(kd_log_has("is not a live WDFDEVICE_INIT"));
+    WdfDeviceInitSetDeviceType(saved_init, FILE_DEVICE_DISK); /* logged, nothing happens */
+    pnpbox_enter(NULL);
+    int32_t st;
+    cr_assert_eq(pnpbox_device_remove(kd_m, KD_INSTANCE, 0, &st), 0);
+    cr_assert_eq(st, STATUS_SUCCESS);
+    cr_assert_null(kd_wdm->DeviceObject, "the device object is gone");
+}
