@@ -8,6 +8,7 @@
  * template on first use) and volume/ (DESIGN.md "A machine").
  */
 #include "emu/emu.h"
+#include "emu/install_int.h"
 #include "pnpbox/pool.h"
 
 #include "base/pb_log.h"
@@ -313,6 +314,9 @@ int pnpbox_machine_new(const pnpbox_machine_opts *opts, pnpbox_machine **out)
         rc = -ENOMEM;
         goto fail;
     }
+    /* A machine directory's superseded store folders, marked by whichever
+     * process updated the package: UPDATE-STALE-PATH holds here too. */
+    emu_store_load_stale(m);
     current = m;
     *out = m;
     return 0;

@@ -850,6 +850,7 @@ static int add_stale_vpath(pnpbox_machine *m, const char *folder)
     }
     m->stale_dirs = n;
     m->stale_dirs[m->nstale++] = vp;
+    emu_rules_changed(m); /* verdicts cached before the folder went stale are stale too */
     return 0;
 }
 

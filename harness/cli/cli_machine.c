@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 /* mkdir -p: create dir and any missing parents; 0 or -1 with errno. */
@@ -56,6 +57,18 @@ int cli_open_registry(cli_ctx *ctx, regdb **out)
         return CLI_FAIL;
     }
     snprintf(path, n, "%s/registry.db", dir);
+    if (access(path, F_OK) != 0) {
+        /* A new machine: create it whole (the template's hives and the
+         * volume), so every command sees the same machine afterwards. */
+        pnpbox_machine_opts mo = {.dir = dir};
+        pnpbox_machine *m = NULL;
+        if (pnpbox_machine_new(&mo, &m) < 0) {
+            cli_error("cannot create machine '%s': %s", dir, pnpbox_errmsg(NULL));
+            free(path);
+            return CLI_FAIL;
+        }
+        pnpbox_machine_free(m);
+    }
     regdb_open_opts o = {.flags = REGDB_OPEN_CREATE};
     regdb *db = NULL;
     int rc = regdb_open(path, &o, &db);

@@ -371,7 +371,11 @@ Test(cli_reg, delete_values_and_keys)
     ok(ARGS("reg", "delete", K, "/f"));
     expect_run(ARGS("reg", "query", "HKLM\\SOFTWARE\\Demo\\Sub\\Deeper"), 1, "", NULL);
     expect_run(ARGS("reg", "delete", K), 1, "", "pnpbox: cannot open key 'HKLM\\SOFTWARE\\Demo': not found\n");
-    expect_run(ARGS("reg", "query", "HKLM\\SOFTWARE"), 0, "\nHKEY_LOCAL_MACHINE\\SOFTWARE\n", "");
+    /* a new machine directory starts from the template: SOFTWARE has Classes and Microsoft */
+    expect_run(ARGS("reg", "query", "HKLM\\SOFTWARE"), 0,
+               "\nHKEY_LOCAL_MACHINE\\SOFTWARE\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\n"
+               "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\n\n",
+               "");
     /* A hive cannot be deleted. */
     run_result r = run_m(ARGS("reg", "delete", "HKLM", "/f"));
     cr_assert_eq(r.status, 1);
@@ -507,7 +511,11 @@ Test(cli_reg, machine_directory_is_created_on_first_use)
     char *env[] = {envvar, NULL};
     r = t_run_pnpbox(ARGS("reg", "query", "HKLM\\SOFTWARE"), env);
     cr_assert_eq(r.status, 0, "%s", r.err);
-    cr_assert_str_eq(r.out, "\nHKEY_LOCAL_MACHINE\\SOFTWARE\nHKEY_LOCAL_MACHINE\\SOFTWARE\\M\n\n");
+    /* the new directory is a whole machine, created from the template */
+    cr_assert_str_eq(r.out, "\nHKEY_LOCAL_MACHINE\\SOFTWARE\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\n"
+                            "HKEY_LOCAL_MACHINE\\SOFTWARE\\M\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\n\n");
+    snprintf(db, sizeof db, "%s/volume/Windows/System32/DriverStore", deep);
+    cr_assert_eq(stat(db, &st), 0, "'%s' exists", db);
     run_free(&r);
     free(deep);
 }

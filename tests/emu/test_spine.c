@@ -477,3 +477,34 @@ Test(emu_spine, embedded_volume_is_scratch_under_pnpbox_tmpdir_or_shm)
     cr_assert(S_ISDIR(st.st_mode));
     cr_assert_eq(st.st_mode & 0777, 0700, "a fresh volume is private to its user");
 }
+
+Test(emu_spine, machine_directory_reloads_stale_store_folders)
+{
+    char *dir = t_mkdtemp("machine");
+    pnpbox_machine_opts o = {.dir = dir};
+    pnpbox_machine *d;
+    cr_assert_eq(pnpbox_machine_new(&o, &d), 0, "%s", pnpbox_errmsg(NULL));
+    cr_assert_eq(d->nstale, 0);
+    /* what an update in another process leaves: the old package marked superseded */
+    regdb_key k;
+    cr_assert_eq(regdb_create_key_u8(d->reg, 0,
+                                     "\\Registry\\Machine\\SYSTEM\\DriverDatabase\\DriverPackages\\"
+                                     "mydrv.inf_amd64_0123456789abcdef",
+                                     0, &k),
+                 0);
+    cr_assert_eq(regdb_set_dword(d->reg, k, (const uint16_t *)L"Superseded", 1), 0);
+    cr_assert_eq(regdb_create_key_u8(d->reg, 0,
+                                     "\\Registry\\Machine\\SYSTEM\\DriverDatabase\\DriverPackages\\"
+                                     "mydrv.inf_amd64_fedcba9876543210",
+                                     0, &k),
+                 0);
+    pnpbox_machine_free(d);
+    cr_assert_eq(pnpbox_machine_new(&o, &d), 0, "%s", pnpbox_errmsg(NULL));
+    cr_assert_eq(d->nstale, 1, "only the superseded package is stale");
+    cr_assert_str_eq(d->stale_dirs[0],
+                     "\\Windows\\System32\\DriverStore\\FileRepository\\mydrv.inf_amd64_0123456789abcdef");
+    pnpbox_machine_free(d);
+    t_rmtree(dir);
+    free(dir);
+    pnpbox_set_current(m);
+}
