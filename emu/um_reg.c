@@ -425,22 +425,33 @@ LSTATUS WINAPI RegQueryValueExW(HKEY hKey, LPCWSTR lpValueName, LPDWORD lpReserv
         emu_unlock(m);
         return emu_win32_from_status(st);
     }
-    regdb_value v;
-    st = reg_core_get_value(&c, &op, name, n, &v);
+    /* The data comes straight out of the registry into a bounce buffer (no intermediate copy):
+     * the caller's buffer must stay as it was when the data does not fit, so it is only
+     * written once the length is known.  A value larger than the bounce buffer that fits
+     * the caller's buffer is read a second time, straight into it. */
+    uint8_t bounce[256];
+    uint32_t type = 0;
+    size_t dl = 0;
+    st = reg_core_get_value_into(&c, &op, name, n, &type, bounce, sizeof bounce, &dl);
     if (st == STATUS_SUCCESS) {
         if (lpData) {
-            if (v.data_len > *lpcbData) {
+            if (dl > *lpcbData) {
                 st = STATUS_BUFFER_OVERFLOW; /* the buffer stays as it was */
             } else {
-                if (v.data_len)
-                    memcpy(lpData, v.data, v.data_len);
-                terminate(v.type, lpData, v.data_len, *lpcbData);
+                if (dl > sizeof bounce)
+                    st = reg_core_get_value_into(&c, &op, name, n, &type, lpData, *lpcbData, &dl);
+                else if (dl)
+                    memcpy(lpData, bounce, dl);
+                if (st == STATUS_SUCCESS)
+                    terminate(type, lpData, dl, *lpcbData);
             }
         }
-        if (lpType)
-            *lpType = v.type;
-        if (lpcbData)
-            *lpcbData = (DWORD)v.data_len;
+        if (st == STATUS_SUCCESS || st == STATUS_BUFFER_OVERFLOW) {
+            if (lpType)
+                *lpType = type;
+            if (lpcbData)
+                *lpcbData = (DWORD)dl;
+        }
     }
     op_end(&c, &op, st, tmp);
     emu_unlock(m);

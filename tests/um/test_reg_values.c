@@ -60,6 +60,39 @@ Test(um_regval, query_sizes_and_untouched_buffers)
     cr_assert_eq(len, sizeof str);
 }
 
+/* Values larger than any internal buffer: the same contract. */
+Test(um_regval, query_large_values)
+{
+    static BYTE big[5000];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (BYTE)(i * 7 + 1);
+    set(L"big", REG_BINARY, big, sizeof big);
+    static BYTE buf[6000];
+    DWORD len = sizeof big - 1, type = UM_DEAD;
+    memset(buf, UM_FILL, sizeof buf);
+    cr_assert_eq(RegQueryValueExW(key, L"big", NULL, &type, buf, &len), ERROR_MORE_DATA);
+    cr_assert_eq(len, sizeof big);
+    cr_assert_eq(type, REG_BINARY);
+    for (size_t i = 0; i < sizeof buf; i++)
+        cr_assert_eq(buf[i], UM_FILL, "byte %zu written", i);
+    len = sizeof big;
+    cr_assert_eq(RegQueryValueExW(key, L"big", NULL, &type, buf, &len), ERROR_SUCCESS);
+    cr_assert_eq(len, sizeof big);
+    cr_assert_eq(memcmp(buf, big, sizeof big), 0);
+    cr_assert_eq(buf[sizeof big], UM_FILL);
+    /* A long string gets its terminator when there is room. */
+    static WCHAR s[400];
+    for (size_t i = 0; i < 400; i++)
+        s[i] = 'a' + i % 26;
+    set(L"long", REG_SZ, s, 399 * 2); /* stored without a NUL (the next unit is none) */
+    memset(buf, UM_FILL, sizeof buf);
+    len = sizeof buf;
+    cr_assert_eq(RegQueryValueExW(key, L"long", NULL, &type, buf, &len), ERROR_SUCCESS);
+    cr_assert_eq(len, 399 * 2);
+    cr_assert_eq(memcmp(buf, s, 399 * 2), 0);
+    cr_assert_eq(((WCHAR *)buf)[399], 0);
+}
+
 Test(um_regval, query_argument_errors)
 {
     DWORD v = 5, len = 4, reserved = 0;
