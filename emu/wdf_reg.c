@@ -499,13 +499,15 @@ static void vname(PCUNICODE_STRING s, int strip, const uint16_t **p, size_t *n)
 
 /*
  * Read a value through the key's handle as api (recorded with the final
- * status by the caller through q_end).  On success *type, *data (malloc'd
- * copy, NULL when empty) and *len describe it.
+ * status by the caller through q_end).  On success *type, *data (a copy in
+ * q->small or malloc'd, NULL when empty; q_end releases it) and *len
+ * describe it.
  */
 typedef struct kq {
     reg_ctx c;
     reg_op op;
     int begun;
+    unsigned char small[256] __attribute__((aligned(8))); /* the data of small values: no allocation */
 } kq;
 
 static NTSTATUS q_get(kq *q, wdf_key *k, const char *api, void *caller, PCUNICODE_STRING name, ULONG *type,
@@ -530,7 +532,7 @@ static NTSTATUS q_get(kq *q, wdf_key *k, const char *api, void *caller, PCUNICOD
         return st;
     if (v.data_len > 0xFFFFFFF0u)
         return STATUS_INSUFFICIENT_RESOURCES;
-    if (v.data_len && !(*data = malloc(v.data_len)))
+    if (v.data_len && !(*data = v.data_len <= sizeof q->small ? q->small : malloc(v.data_len)))
         return STATUS_INSUFFICIENT_RESOURCES;
     if (v.data_len)
         memcpy(*data, v.data, v.data_len);
@@ -543,7 +545,8 @@ static void q_end(kq *q, NTSTATUS st, void *data)
 {
     if (q->begun)
         reg_op_end(&q->c, &q->op, st);
-    free(data);
+    if (data != q->small)
+        free(data);
 }
 
 /* Write a value through the key's handle as api (ZwSetValueKey's checks and semantics). */
