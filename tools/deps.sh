@@ -4,7 +4,7 @@
 # `make deps`, `make test`, `make demo`, `make bench` and `make asan`.
 # Extra packages can be asked for as arguments (the fuzz target adds clang).
 set -euo pipefail
-need=(gcc make pkg-config libsqlite3-dev libfuse3-dev fuse3 libcriterion-dev "$@")
+need=(gcc make pkg-config binutils git libsqlite3-dev libfuse3-dev fuse3 libcriterion-dev "$@")
 missing=()
 for p in "${need[@]}"; do
     st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
