@@ -887,3 +887,26 @@ Test(wdf_registry, directory_strings)
     cr_assert_eq(WdfDeviceRetrieveDeviceDirectoryString((WDFDEVICE)s, s), STATUS_INVALID_HANDLE);
     WdfObjectDelete(s);
 }
+
+Test(wdf_registry, fdo_init_key_recorded_as_the_driver)
+{
+    /* EvtDriverDeviceAdd opened the hardware key through its WDFDEVICE_INIT and read Setting. */
+    cr_assert_eq(kd_fdo_key_status, STATUS_SUCCESS);
+    expect_event("WdfFdoInitOpenRegistryKey", "WdfFdoInitOpenRegistryKey/PLUGPLAY_REGKEY_DEVICE", "", STATUS_SUCCESS);
+    const pnpbox_event *e = kd_last_event("WdfFdoInitOpenRegistryKey");
+    cr_assert_str_eq(e->path,
+                     "\\REGISTRY\\MACHINE\\SYSTEM\\ControlSet001\\Enum\\ROOT\\KMDFTEST\\0000\\Device Parameters");
+    cr_assert_eq(e->component_kind, PNPBOX_COMP_KERNEL_DRIVER);
+    /* The first WdfRegistryQueryULong of the run is the one EvtDriverDeviceAdd made. */
+    for (size_t i = 0; i < pnpbox_event_count(kd_m); i++) {
+        const pnpbox_event *q = pnpbox_event_get(kd_m, i);
+        if (strcmp(q->api, "WdfRegistryQueryULong"))
+            continue;
+        cr_assert_str_eq(q->origin, "WdfFdoInitOpenRegistryKey/PLUGPLAY_REGKEY_DEVICE");
+        cr_assert_str_eq(q->value, "Setting");
+        cr_assert_str_eq(q->component, KD_SERVICE);
+        cr_assert_eq(q->status, STATUS_SUCCESS);
+        return;
+    }
+    cr_assert_fail("no WdfRegistryQueryULong event");
+}
