@@ -1,91 +1,105 @@
 #!/usr/bin/env bash
-# demo.sh: `make demo` for now: a short scripted tour of the emulated
-# registry through the `pnpbox reg` CLI, on a temporary machine directory
-# that is removed at the end.  Each command is printed before it runs
-# ("+ pnpbox reg ..."); the tour stops with a non-zero status at the first
-# step that fails.  Uses $PNPBOX_BUILD/bin/pnpbox (the Makefile sets
-# PNPBOX_BUILD), else build/bin/pnpbox.
+# demo.sh: `make demo`, the main job on the embedded default machine: the two
+# example driver packages go through `pnpbox verify` (stage into the driver
+# store, install on a root device, DriverEntry / AddDevice / START, remove,
+# unload, then an update to a newer package), first the legacy WDM driver,
+# then its isolated KMDF twin, and the difference is shown rule by rule.
+# Each command is printed before it runs ("+ pnpbox ...").  Uses
+# $PNPBOX_BUILD (the Makefile sets it), else build/.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${PNPBOX_BUILD:-$top/build}
 pnpbox=$build/bin/pnpbox
-if [[ ! -x $pnpbox ]]; then
-    echo "demo: '$pnpbox' is not built; run 'make' first" >&2
-    exit 1
-fi
-
-machine=$(mktemp -d "${TMPDIR:-/tmp}/pnpbox-demo.XXXXXX")
-trap 'rm -rf "$machine"' EXIT
-
-# Quote an argument the way a user would type it, for the "+ ..." line.
-show() {
-    local out="+ pnpbox" a
-    for a in "$@"; do
-        if [[ $a =~ ^[A-Za-z0-9_./:=,+%@\\-]+$ ]]; then
-            out+=" $a"
-        else
-            out+=" '${a//\'/\'\\\'\'}'"
-        fi
-    done
-    printf '%s\n' "$out"
-}
-
-# Run one pnpbox step on the demo machine; any failure ends the tour.
-step() {
-    show "$@"
-    local rc=0
-    "$pnpbox" --machine "$machine" "$@" || rc=$?
-    if [[ $rc -ne 0 ]]; then
-        echo "demo: the step above failed with exit status $rc" >&2
+for f in "$pnpbox" "$build/examples/legacywdm/legacywdm.sys" "$build/examples/kmdfiso/kmdfiso.sys"; do
+    if [[ ! -e $f ]]; then
+        echo "demo: '$f' is not built; run 'make' first" >&2
         exit 1
     fi
+done
+work=$(mktemp -d "${TMPDIR:-/tmp}/pnpbox-demo.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+show() { printf '+ pnpbox'; printf ' %s' "${@/#$build\//build/}"; printf '\n'; }
+
+# A newer version (DriverVer ...,1.1.0.0) of a package, to update to.
+newer() {
+    local name=$1 dir=$work/$1-v2
+    mkdir -p "$dir"
+    cp "$build/examples/$name/$name.sys" "$dir/"
+    iconv -f UTF-16LE -t UTF-8 "$build/examples/$name/$name.inf" | sed 's/,1\.0\.0\.0/,1.1.0.0/' |
+        iconv -f UTF-8 -t UTF-16LE > "$dir/$name.inf"
+    printf '%s\n' "$dir/$name.inf"
 }
 
-# A step that must fail with exit status 1 (a missing key).
-step_missing() {
-    show "$@"
+# verify NAME [extra args]: the text report on the terminal, the JSON kept for the summary.
+verify() {
+    local name=$1
+    shift
+    local args=(verify --inf "$build/examples/$name/$name.inf" --driver "$build/examples/$name/$name.sys"
+                --update-to "$(newer "$name")" "$@")
+    show "${args[@]}" --keep "$work/$name-machine"
     local rc=0
-    "$pnpbox" --machine "$machine" "$@" || rc=$?
-    if [[ $rc -ne 1 ]]; then
-        echo "demo: the step above should have exited with 1 (not found), not $rc" >&2
-        exit 1
-    fi
-    echo "(exit status 1: not found, as expected)"
+    "$pnpbox" "${args[@]}" --keep "$work/$name-machine" 2>/dev/null || rc=$?
+    "$pnpbox" "${args[@]}" --format json > "$work/$name.json" || true
+    echo "(exit status $rc)"
 }
 
-key='HKLM\SOFTWARE\Contoso\Widget'
+say "pnpbox lint: the two INFs against InfVerif's /w driver isolation rules"
+for name in legacywdm kmdfiso; do
+    show lint "$build/examples/$name/$name.inf"
+    "$pnpbox" lint "$build/examples/$name/$name.inf" || true
+done
 
-echo "== A machine's registry lives in $machine/registry.db (created on first use)."
-echo; echo "== Add keys and values of each type, with reg.exe's syntax."
-step reg add "$key" /v FriendlyName /d 'Contoso Widget'
-step reg add "$key" /v Version /t REG_DWORD /d 0x2a
-step reg add "$key" /v Serial /t REG_QWORD /d 1234567890123
-step reg add "$key" /v InstallDir /t REG_EXPAND_SZ /d '%ProgramData%\Contoso'
-step reg add "$key" /v HardwareIds /t REG_MULTI_SZ /d 'ROOT\WIDGET\0PCI\VEN_1234&DEV_5678'
-step reg add "$key" /v Calibration /t REG_BINARY /d 00ff10203040
-step reg add "$key" /ve /d 'default value'
-step reg add "$key\\Parameters\\Tuning" /v Gain /t REG_DWORD /d 7
-step reg add 'HKCU\Software\Contoso' /v User /d LocalSystem
+say "The legacy WDM driver (examples/legacywdm): every finding, why it matters, what to call instead"
+verify legacywdm
 
-echo; echo "== Query one key, then the whole tree with /s."
-step reg query "$key"
-step reg query 'HKLM\SOFTWARE\Contoso' /s
+say "Its isolated KMDF twin (examples/kmdfiso): the same job through the isolation APIs"
+verify kmdfiso
 
-echo; echo "== Export to a .reg file (regedit's format: UTF-16LE, CRLF) and show a few lines."
-regfile=$machine/contoso.reg
-step reg export 'HKLM\SOFTWARE\Contoso' "$regfile"
-# sed reads the whole file (no early exit that could break the pipe under pipefail).
-iconv -f UTF-16LE -t UTF-8 "$regfile" | sed -n -e '1s/^\xEF\xBB\xBF//' -e 's/\r$//' -e 's/^/    | /' -e '1,12p'
+say "The difference"
+# Per-rule counts from the two JSON reports (violations carry "rule", INF findings "code").
+count() { grep -o "$2" "$work/$1.json" | wc -l; }
+printf '  %-26s %8s %8s\n' finding legacywdm kmdfiso
+for rule in $(grep -oh '"rule":"[A-Z-]*"' "$work/legacywdm.json" "$work/kmdfiso.json" | sort -u | cut -d'"' -f4); do
+    printf '  %-26s %8d %8d\n' "$rule" "$(count legacywdm "\"rule\":\"$rule\"")" "$(count kmdfiso "\"rule\":\"$rule\"")"
+done
+for code in $(grep -oh '"code":[0-9]*' "$work/legacywdm.json" "$work/kmdfiso.json" | sort -u | cut -d: -f2); do
+    printf '  %-26s %8d %8d\n' "INF $code" "$(count legacywdm "\"code\":$code")" "$(count kmdfiso "\"code\":$code")"
+done
+printf '  %-26s %8s %8s\n' result "$(grep -o '"result":"[a-z]*"' "$work/legacywdm.json" | cut -d'"' -f4)" \
+    "$(grep -o '"result":"[a-z]*"' "$work/kmdfiso.json" | cut -d'"' -f4)"
+say "Where each driver left its state (the machines verify kept)"
+query() {
+    local name=$1
+    shift
+    printf '+ pnpbox --machine %s reg query %s\n' "$name-machine" "$*"
+    "$pnpbox" --machine "$work/$name-machine" reg query "$@" | sed -e '/^$/d' -e 's/^/    /'
+}
+files() {
+    local name=$1
+    printf '+ files of %s on its C:\\ volume\n' "$name"
+    (cd "$work/$name-machine/volume" && find . -path "*$name*" -type f | sort | sed -e 's|^\./|    C:\\|' -e 's|/|\\|g')
+}
+query legacywdm 'HKLM\SYSTEM\CurrentControlSet\Services\legacywdm' /s
+query legacywdm 'HKLM\SOFTWARE\Contoso\LegacyWdm'
+files legacywdm
+echo
+query kmdfiso 'HKLM\SYSTEM\CurrentControlSet\Services\kmdfiso' /s
+query kmdfiso 'HKLM\SYSTEM\CurrentControlSet\Enum\ROOT\KMDFISO\0000\Device Parameters'
+files kmdfiso
 
-echo; echo "== Delete a value, then the whole tree."
-step reg delete "$key" /v Calibration /f
-step reg query "$key" /v Version
-step reg delete 'HKLM\SOFTWARE\Contoso' /f
-step_missing reg query "$key"
+cat <<'EOF'
 
-echo; echo "== Import the file back (one transaction: all of it or nothing) and query again."
-step reg import "$regfile"
-step reg query 'HKLM\SOFTWARE\Contoso' /s
+legacywdm keeps its count in Parameters (which belongs to the INF), reads its
+settings through a key it reopened by name, writes its log next to its binary
+in System32\drivers, and its INF leaves a value under HKLM\SOFTWARE that no
+package owns.  kmdfiso counts in its State key, reads Parameters (read-only)
+with a State override, logs in its own ServiceState directory, and runs from
+the driver store; after the update its ImagePath points at the new store
+folder.
 
-echo; echo "== Done: the tour's machine directory is removed."
+Next: docs/tutorial.md walks legacywdm to isolation one rule at a time;
+`pnpbox explain RULE-ID` teaches a rule; docs/rules.md lists them all.
+EOF

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 static void usage(FILE *f)
 {
@@ -37,7 +38,10 @@ static void usage(FILE *f)
           "                      ZwOpenKey:1:STATUS_INSUFFICIENT_RESOURCES\n"
           "  --update-to FILE    after the first start, stage this newer package, update the\n"
           "                      device and restart it from the new store folder\n"
-          "  --update-driver F   the driver code of the newer package (default: --driver)\n\n"
+          "  --update-driver F   the driver code of the newer package (default: --driver)\n"
+          "  --keep DIR          run on a new machine directory DIR (it must not exist)\n"
+          "                      and keep it, to look at afterwards with\n"
+          "                      pnpbox --machine DIR reg query / audit / mount\n\n"
           "Exit status: 0 the lifecycle succeeded with no error-level finding,\n"
           "1 a step failed or an error was found, 2 bad usage or unreadable input.\n",
           f);
@@ -111,7 +115,7 @@ static char *device_service(pnpbox_machine *m, const char *instance)
 }
 
 typedef struct opts {
-    const char *inf, *driver, *hwid, *service, *baseline, *update_inf, *update_driver;
+    const char *inf, *driver, *hwid, *service, *baseline, *update_inf, *update_driver, *keep;
     const char *faults[32];
     int nfaults;
     int format;
@@ -140,6 +144,7 @@ static int parse(int argc, char **argv, opts *o)
         OPT("--baseline", baseline)
         OPT("--update-to", update_inf)
         OPT("--update-driver", update_driver)
+        OPT("--keep", keep)
 #undef OPT
         if (!strcmp(a, "--format") && v) {
             if ((o->format = pnpbox_format_parse(v)) < 0) {
@@ -215,6 +220,18 @@ static int run(cli_ctx *ctx, int argc, char **argv)
     lint(r, o.inf);
 
     pnpbox_machine_opts mo = {.mode = o.mode};
+    if (o.keep) {
+        /* A fresh machine, kept: never an existing one, whose state would
+         * change what verify sees. */
+        struct stat kst;
+        if (stat(o.keep, &kst) == 0 || errno != ENOENT) {
+            cli_error("--keep '%s': the directory exists; give a new one", o.keep);
+            pnpbox_report_free(r);
+            free(baseline_text);
+            return CLI_USAGE;
+        }
+        mo.dir = o.keep;
+    }
     pnpbox_machine *m = NULL;
     if (pnpbox_machine_new(&mo, &m) < 0) {
         cli_error("cannot make a machine: %s", pnpbox_errmsg(NULL));
@@ -339,6 +356,9 @@ out:;
         } else if (pnpbox_report_result(r)) {
             result = CLI_FAIL;
         }
+        if (o.keep)
+            fprintf(stderr, "pnpbox: the machine is kept in '%s' (pnpbox --machine '%s' reg query / audit / mount)\n",
+                    o.keep, o.keep);
     }
     free(oem);
     free(instance);

@@ -392,3 +392,37 @@ Test(cli_verify, unloadable_driver_is_a_failed_step)
     cr_assert(strstr(r.out, "FAIL  load") && strstr(r.out, "cannot load driver '/etc/hostname'"), "%s", r.out);
     t_run_free(&r);
 }
+
+Test(cli_verify, isolated_kmdf_example_passes_and_keeps_its_machine)
+{
+    char kinf[4096], ksys[4096], keep[4096];
+    snprintf(kinf, sizeof kinf, "%s/examples/kmdfiso/kmdfiso.inf", t_build_dir());
+    snprintf(ksys, sizeof ksys, "%s/examples/kmdfiso/kmdfiso.sys", t_build_dir());
+    snprintf(keep, sizeof keep, "%s/kept", dir);
+    run_result r = t_run_pnpbox(ARGS("verify", "--inf", kinf, "--driver", ksys, "--keep", keep), NULL);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_assert(strstr(r.out, "Isolation findings: 0") && strstr(r.out, "Result: PASS (0 errors, 0 warnings)"), "%s",
+              r.out);
+    cr_assert(strstr(r.out, "kmdfiso: started (start #1, rate 48000, gain 3)"), "%s", r.out);
+    cr_assert(strstr(r.err, "the machine is kept in"), "%s", r.err);
+    t_run_free(&r);
+    /* the kept machine holds what the driver left */
+    r = t_run_pnpbox(ARGS("--machine", keep, "reg", "query",
+                          "HKLM\\SYSTEM\\CurrentControlSet\\Services\\kmdfiso\\State", "/v", "StartCount"),
+                     NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "StartCount    REG_DWORD    0x1"), "%s", r.out);
+    t_run_free(&r);
+    char log[4200];
+    snprintf(log, sizeof log, "%s/volume/Windows/ServiceState/kmdfiso/Data/kmdfiso.log", keep);
+    size_t n = 0;
+    char *text = (char *)t_read_file(log, &n);
+    cr_assert_not_null(text, "no %s", log);
+    cr_assert_eq(n, strlen("start 1: rate 48000 gain 3\r\n"));
+    free(text);
+    /* --keep never reuses a machine */
+    r = t_run_pnpbox(ARGS("verify", "--inf", kinf, "--driver", ksys, "--keep", keep), NULL);
+    cr_assert_eq(r.status, 2);
+    cr_assert(strstr(r.err, "exists"), "%s", r.err);
+    t_run_free(&r);
+}
