@@ -412,6 +412,8 @@ Test(emu_spine, status_translation)
     cr_assert_eq(emu_win32_from_status(STATUS_BUFFER_OVERFLOW), ERROR_MORE_DATA);
     cr_assert_str_eq(emu_status_name(STATUS_ACCESS_DENIED), "STATUS_ACCESS_DENIED");
     cr_assert_str_eq(emu_status_name((emu_status)0xC0FFEE00u), "0xC0FFEE00");
+    cr_assert_str_eq(emu_status_name(STATUS_WDF_PARENT_NOT_SPECIFIED), "STATUS_WDF_PARENT_NOT_SPECIFIED");
+    cr_assert_str_eq(emu_status_name(STATUS_DRIVER_INTERNAL_ERROR), "STATUS_DRIVER_INTERNAL_ERROR");
 }
 
 Test(emu_spine, fault_injection_is_deterministic)
