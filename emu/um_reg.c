@@ -629,9 +629,13 @@ static LSTATUS set_value(reg_ctx *c, HKEY hKey, const uint16_t *name, DWORD type
     if (cb >= 2 && is_string(type)) {
         uint16_t last, next;
         memcpy(&last, data + (cb / 2 - 1) * 2, 2);
-        memcpy(&next, data + (cb / 2) * 2, 2);
-        if (last && !next)
-            cb = (cb / 2 + 1) * 2;
+        /* The unit after the data is read only when the data does not end in a NUL already
+         * (as NT reads it then: past a buffer that ends exactly there). */
+        if (last) {
+            memcpy(&next, data + (cb / 2) * 2, 2);
+            if (!next)
+                cb = (cb / 2 + 1) * 2;
+        }
     }
     size_t n = um_wcslen(name);
     emu_status st;
