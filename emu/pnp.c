@@ -516,12 +516,17 @@ int pnpbox_driver_load(pnpbox_machine *m, const char *service, int32_t *status)
     d->obj.DriverInit = d->entry;
     NTSTATUS st;
     PB_DEBUG(PB_CH_PNP, "DriverEntry(%s)", service);
+    d->entry_failed = NULL;
     EMU_AS(d->comp, st = d->entry(&d->obj, &d->regpath));
     emu_log(m, "pnpbox: %s: DriverEntry returned %s", service, emu_status_name(st));
-    if (NT_SUCCESS(st))
+    if (NT_SUCCESS(st)) {
         d->loaded = 1;
-    else
+    } else {
+        if (d->entry_failed)
+            EMU_AS(d->comp, d->entry_failed(d));
+        d->entry_failed = NULL;
         emu_set_error(m, "DriverEntry of '%s' failed with %s", service, emu_status_name(st));
+    }
     if (status)
         *status = st;
 out:

@@ -46,6 +46,10 @@ struct emu_driver {
     int is_bus;             /* pnpbox's root bus driver */
     char *image_vpath;      /* volume path of the image (from ImagePath), or NULL */
     char *image_nt;         /* ImagePath as an NT name (\SystemRoot\...), or NULL */
+    /* Called (once) when DriverEntry returns an error: a framework that took
+     * the driver over in DriverEntry (KMDF's WdfDriverCreate) deletes its
+     * driver object then, as KMDF does; NULL otherwise. */
+    void (*entry_failed)(emu_driver *d);
     emu_driver *next;
 };
 

@@ -17,10 +17,11 @@
  * follows FxDriver::Initialize (open-source KMDF).
  *
  * Lifetime: the WDFDRIVER goes with DriverUnload.  When DriverEntry fails
- * after WdfDriverCreate, KMDF deletes the WDFDRIVER as DriverEntry returns;
- * pnpbox is not told that DriverEntry failed, so it deletes such a stale
- * WDFDRIVER (running its cleanup callbacks) when the driver's next load
- * calls WdfDriverCreate, or quietly when the machine is freed (docs/kmdf.md).
+ * after WdfDriverCreate, KMDF deletes the WDFDRIVER as DriverEntry returns:
+ * the PnP manager calls entry_failed (set here) right then, which deletes
+ * it with its cleanup callbacks.  A WDFDRIVER still found stale at the next
+ * WdfDriverCreate (a DriverObject re-initialised some other way) is deleted
+ * there, and one left at machine teardown quietly (docs/kmdf.md).
  */
 #include "emu/wdf_int.h"
 
@@ -38,6 +39,17 @@ static void anchor_close(pnpbox_machine *m, emu_handle *h)
     h->obj = NULL;
     if (d)
         wdf_driver_teardown_quiet(d);
+}
+
+/* emu_driver.entry_failed: DriverEntry returned an error after WdfDriverCreate. */
+static void entry_failed(emu_driver *ed)
+{
+    wdf_driver *d = wdf_driver_of(&ed->obj);
+    if (!d)
+        return;
+    emu_log(ed->m, "pnpbox: %s: DriverEntry failed; deleting its WDFDRIVER as KMDF does", ed->service);
+    d->o.no_delete_ddi = 0;
+    wdf_obj_delete(&d->o, 0);
 }
 
 /* Was the WDM driver object re-initialised by a new load since d took it over? */
@@ -148,6 +160,7 @@ NTSTATUS WdfDriverCreate(PDRIVER_OBJECT DriverObject, PCUNICODE_STRING RegistryP
         }
     }
     wdf_driver_list_add(d);
+    ed->entry_failed = entry_failed;
     if (Driver)
         *Driver = (WDFDRIVER)d;
 out:
