@@ -493,6 +493,26 @@ static uint16_t *service_image(pnpbox_machine *m, const char *svc)
     return (uint16_t *)pb_buf_steal(&b);
 }
 
+void um_service_note_image(pnpbox_machine *m, pnpbox_component *c)
+{
+    if (!c || c->kind != PNPBOX_COMP_WIN32_SERVICE || um_process_image(c))
+        return;
+    /* Recomputed at each registration: a driver update moves the image to a new store folder. */
+    uint16_t *img = service_image(m, c->name);
+    char *vpath = NULL;
+    if (img && emu_win32_to_vpath(img, pb_wcslen(img), &vpath) == 0 && vpath) {
+        char *bs = strrchr(vpath, '\\');
+        if (bs && bs != vpath) {
+            *bs = 0;
+            free(c->image_dir);
+            c->image_dir = vpath;
+            vpath = NULL;
+        }
+    }
+    free(vpath);
+    free(img);
+}
+
 /*
  * The image of the running component: a Win32 service's ImagePath (for a
  * service installed from a driver package with ServiceBinary=%13%\x.exe,

@@ -39,6 +39,12 @@ uint32_t um_get_error(void);
 const char *um_process_service(void);
 /* The image path set for component c by pnpbox_um_set_image (malloc'd UTF-16 copy owned here), or NULL. */
 const uint16_t *um_process_image(const pnpbox_component *c);
+/*
+ * Record a Win32 service component's image directory (from its ImagePath)
+ * for the rules: a component may read its own image directory.  Not when
+ * the process set an image for it (pnpbox_um_set_image).  m locked.
+ */
+void um_service_note_image(pnpbox_machine *m, pnpbox_component *c);
 
 /* ---------------------------------------------------------------- environment (um_base.c) */
 

@@ -155,6 +155,9 @@ int pnpbox_attach(const char *dir, pnpbox_component_kind kind, const char *name)
     proc_service = svc;
     pnpbox_set_current(m);
     pnpbox_enter(c);
+    emu_lock(m);
+    um_service_note_image(m, c);
+    emu_unlock(m);
 out:
     pthread_mutex_unlock(&run_lock);
     return rc;

@@ -376,6 +376,7 @@ SERVICE_STATUS_HANDLE WINAPI RegisterServiceCtrlHandlerExW(LPCWSTR lpServiceName
             /* From here on the calling thread is the service (DESIGN.md: RegisterServiceCtrlHandlerExW
              * sets the component for user-mode code). */
             pnpbox_enter(c);
+            um_service_note_image(m, c);
             record_scm(m, "RegisterServiceCtrlHandlerExW", c->name, EMU_OP_OPEN, c, caller, STATUS_SUCCESS);
         }
     }

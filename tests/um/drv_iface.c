@@ -1,7 +1,8 @@
 /*
  * drv_iface.c: the WDM driver of the cfgmgr32 suites (see drv_iface.h):
- * AddDevice attaches an FDO; START registers and enables an interface and
- * writes a value into its device-interface key; REMOVE tears down.
+ * AddDevice attaches an FDO; START registers and enables an interface,
+ * writes a value into its device-interface key and opens its device state
+ * directory; REMOVE tears down.
  */
 #include <ntddk.h>
 
@@ -35,6 +36,12 @@ static NTSTATUS start(EXT *x)
         ZwClose(h);
     }
     drv_seen.reg_status = (unsigned)st;
+    /* The device's state directory: its name becomes the devnode's StateDirectoryId. */
+    HANDLE dir;
+    st = IoGetDeviceDirectory(x->pdo, DeviceDirectoryData, 0, NULL, &dir);
+    if (NT_SUCCESS(st))
+        ZwClose(dir);
+    drv_seen.dir_status = (unsigned)st;
     return IoSetDeviceInterfaceState(&x->link, TRUE);
 }
 

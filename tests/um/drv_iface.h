@@ -6,7 +6,8 @@
  * Service "ifdrv" (a kernel driver).  At IRP_MN_START_DEVICE each device
  * registers and enables an interface of class DRV_IFACE_CLASS (no
  * reference string) and writes the REG_DWORD "Calibration" = 7 into the
- * interface's IoOpenDeviceInterfaceRegistryKey key; the PnP manager
+ * interface's IoOpenDeviceInterfaceRegistryKey key, and opens its
+ * IoGetDeviceDirectory directory (the devnode's StateDirectoryId); the PnP manager
  * disables the interface when the device is removed.
  */
 #ifndef DRV_IFACE_H
@@ -24,6 +25,7 @@ typedef struct drv_iface_seen {
     int start, remove;
     int fail_start;           /* set: START fails with STATUS_DEVICE_CONFIGURATION_ERROR */
     unsigned reg_status;      /* NTSTATUS of the interface key write */
+    unsigned dir_status;      /* NTSTATUS of IoGetDeviceDirectory */
     const char *start_comp;   /* the component START ran as */
 } drv_iface_seen;
 extern drv_iface_seen drv_seen;

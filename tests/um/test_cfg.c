@@ -273,6 +273,20 @@ Test(um_cfg, properties)
     cr_assert_eq(CM_Get_DevNode_PropertyW(d, &DEVPKEY_Device_Parent, &t, buf, &size, 0), CR_SUCCESS);
     cr_assert(um_weq((WCHAR *)buf, "HTREE\\ROOT\\0"));
 
+    /* What the driver's IoGetDeviceDirectory stored, and what an INF would have written. */
+    cr_assert_eq(drv_seen.dir_status, STATUS_SUCCESS);
+    size = sizeof buf;
+    cr_assert_eq(CM_Get_DevNode_PropertyW(d, &DEVPKEY_Device_StateDirectoryId, &t, buf, &size, 0), CR_SUCCESS);
+    cr_assert_eq(t, DEVPROP_TYPE_STRING);
+    cr_assert(um_weq((WCHAR *)buf, "ROOT#IFDEV#0000"), "%s", um_u8s((WCHAR *)buf));
+    cr_assert(um_host_exists("Windows/System32/DriverState/Devices/ROOT#IFDEV#0000/Data"));
+    um_set_sz(um_key("\\Registry\\Machine\\SYSTEM\\ControlSet001\\Enum\\ROOT\\IFDEV\\0000"), "DeviceDesc",
+              "Contoso Interface Device");
+    size = sizeof buf;
+    cr_assert_eq(CM_Get_DevNode_PropertyW(d, &DEVPKEY_Device_DeviceDesc, &t, buf, &size, 0), CR_SUCCESS);
+    cr_assert_eq(t, DEVPROP_TYPE_STRING);
+    cr_assert(um_weq((WCHAR *)buf, "Contoso Interface Device"));
+
     /* Absent: CR_NO_SUCH_VALUE, an empty type and size. */
     t = UM_DEAD;
     size = sizeof buf;

@@ -12,6 +12,10 @@
  */
 #include "tests/um/um.h"
 
+#include "pnpbox/store.h"
+
+#include <sys/stat.h>
+
 static void setup(void)
 {
     um_setup();
@@ -402,4 +406,122 @@ Test(um_svc, enforce_mode_still_allows_the_sanctioned_calls)
                                KEY_ALL_ACCESS, &abs),
                  ERROR_ACCESS_DENIED, "the absolute way to the same key is refused");
     cr_assert_null(abs);
+}
+
+/* A driver package whose INF installs a Win32 service (ServiceType 0x10) next to its kernel driver. */
+static const char contoso_inf[] =
+    "[Version]\r\n"
+    "Signature=\"$Windows NT$\"\r\n"
+    "Class=System\r\n"
+    "ClassGuid={4d36e97d-e325-11ce-bfc1-08002be10318}\r\n"
+    "Provider=%Prov%\r\n"
+    "DriverVer=01/02/2024,1.0.0.0\r\n"
+    "CatalogFile=contoso.cat\r\n"
+    "PnpLockdown=1\r\n"
+    "[Manufacturer]\r\n"
+    "%Prov%=Models,NTamd64\r\n"
+    "[Models.NTamd64]\r\n"
+    "%Dev%=Dev_Inst,Root\\ContosoDev\r\n"
+    "[Dev_Inst.NTamd64]\r\n"
+    "CopyFiles=Drv.Files\r\n"
+    "[Dev_Inst.NTamd64.Services]\r\n"
+    "AddService=contosodrv2,0x00000002,Drv.Svc\r\n"
+    "AddService=contosoinfsvc,,Win32.Svc\r\n"
+    "[Drv.Svc]\r\n"
+    "ServiceType=1\r\n"
+    "StartType=3\r\n"
+    "ErrorControl=1\r\n"
+    "ServiceBinary=%13%\\contosodrv.sys\r\n"
+    "[Win32.Svc]\r\n"
+    "ServiceType=0x10\r\n"
+    "StartType=3\r\n"
+    "ErrorControl=1\r\n"
+    "ServiceBinary=%13%\\contososvc.exe\r\n"
+    "AddReg=Win32.Svc.Reg\r\n"
+    "[Win32.Svc.Reg]\r\n"
+    "HKR,Parameters,Mode,,\"quiet\"\r\n"
+    "[Drv.Files]\r\n"
+    "contosodrv.sys\r\n"
+    "contososvc.exe\r\n"
+    "[DestinationDirs]\r\n"
+    "Drv.Files=13\r\n"
+    "[SourceDisksNames]\r\n"
+    "1=%Disk%\r\n"
+    "[SourceDisksFiles]\r\n"
+    "contosodrv.sys=1\r\n"
+    "contososvc.exe=1\r\n"
+    "[Strings]\r\n"
+    "Prov=\"Contoso\"\r\n"
+    "Dev=\"Contoso Device\"\r\n"
+    "Disk=\"Contoso disk\"\r\n";
+
+static void host_file(const char *dir, const char *name, const char *data)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "cannot write '%s'", path);
+    fputs(data, f);
+    fclose(f);
+}
+
+/* The issue: Win32 services installed from an INF AddService with ServiceType 0x10. */
+Test(um_svc, a_service_installed_from_an_inf)
+{
+    char *dir = t_mkdtemp("um-inf");
+    host_file(dir, "contoso.inf", contoso_inf);
+    host_file(dir, "contosodrv.sys", "MZdriver");
+    host_file(dir, "contososvc.exe", "MZservice");
+    host_file(dir, "contoso.cat", "catalog");
+    char inf[4096];
+    snprintf(inf, sizeof inf, "%s/contoso.inf", dir);
+    char *published = NULL, *inst = NULL, *folder = NULL;
+    cr_assert_eq(pnpbox_driver_add(m, inf, &published), 0, "%s", pnpbox_errmsg(m));
+    cr_assert_eq(pnpbox_device_add(m, "Root\\ContosoDev", NULL, &inst), 0, "%s", pnpbox_errmsg(m));
+    cr_assert_eq(pnpbox_driver_folder(m, published, &folder, NULL), 0);
+
+    SC_HANDLE scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
+    SC_HANDLE s = OpenServiceW(scm, L"contosoinfsvc", SERVICE_QUERY_STATUS);
+    cr_assert_not_null(s, "%u", (unsigned)GetLastError());
+    SERVICE_STATUS st;
+    memset(&st, UM_FILL, sizeof st);
+    cr_assert(QueryServiceStatus(s, &st));
+    cr_assert_eq(st.dwServiceType, SERVICE_WIN32_OWN_PROCESS);
+    cr_assert_eq(st.dwCurrentState, SERVICE_STOPPED);
+    CloseServiceHandle(s);
+    CloseServiceHandle(scm);
+
+    /* The service program starts: its identity, its image in the driver store, its Parameters. */
+    SERVICE_STATUS_HANDLE h = register_svc(L"contosoinfsvc");
+    cr_assert_str_eq(pnpbox_component_name(pnpbox_current_component()), "contosoinfsvc");
+    WCHAR img[MAX_PATH];
+    DWORD n = GetModuleFileNameW(NULL, img, MAX_PATH);
+    char expect[600];
+    snprintf(expect, sizeof expect, "C:\\Windows\\System32\\DriverStore\\FileRepository\\%s\\contososvc.exe", folder);
+    cr_assert(um_weq(img, expect), "%s", um_u8s(img));
+    cr_assert_eq(n, strlen(expect));
+    HKEY k = NULL;
+    cr_assert_eq(GetServiceRegistryStateKey(h, ServiceRegistryStateParameters, KEY_READ, &k), ERROR_SUCCESS);
+    WCHAR mode[16];
+    DWORD len = sizeof mode;
+    cr_assert_eq(RegGetValueW(k, NULL, L"Mode", RRF_RT_REG_SZ, NULL, mode, &len), ERROR_SUCCESS);
+    cr_assert(um_weq(mode, "quiet"));
+    RegCloseKey(k);
+    /* A file next to its image is the service's to read. */
+    size_t from = um_nevents();
+    HANDLE f = CreateFileW(img, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, 0, NULL);
+    cr_assert_neq(f, INVALID_HANDLE_VALUE, "%u", (unsigned)GetLastError());
+    char b[16] = "";
+    DWORD done = 0;
+    cr_assert(ReadFile(f, b, sizeof b - 1, &done, NULL));
+    cr_assert_str_eq(b, "MZservice");
+    CloseHandle(f);
+    const pnpbox_event *e = um_event("CreateFileW", "contososvc.exe", from);
+    cr_assert_not_null(e);
+    cr_assert_str_eq(e->rules, "", "its own image directory: %s", e->rules);
+    free(published);
+    free(inst);
+    free(folder);
+    t_rmtree(dir);
+    free(dir);
 }
