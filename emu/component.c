@@ -9,17 +9,33 @@
 
 #include "base/pb_utf16.h"
 
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 static __thread pnpbox_component *tls_comp;
 
+/* The component a whole process runs as (pnpbox_attach), for threads that never called pnpbox_enter. */
+static pnpbox_component *_Atomic process_comp;
+
+void emu_set_process_component(pnpbox_component *c) { process_comp = c; }
+
+void emu_comp_machine_gone(pnpbox_machine *m)
+{
+    pnpbox_component *pc = process_comp;
+    if (pc && pc->m == m)
+        process_comp = NULL;
+}
+
 pnpbox_component *emu_comp(void)
 {
     if (tls_comp)
         return tls_comp;
     pnpbox_machine *m = emu_machine();
+    pnpbox_component *pc = process_comp;
+    if (pc && pc->m == m)
+        return pc;
     return m ? m->harness : NULL;
 }
 
@@ -132,12 +148,39 @@ out:
     return rc;
 }
 
+/*
+ * A process another pnpbox process bound to a component (pnpbox run writes
+ * the machine's process_bindings table before the program starts and
+ * removes the row when it exits), or NULL.  Not cached: pids are reused,
+ * and the FUSE layer already caches its identification for a second.
+ */
+static pnpbox_component *bound_elsewhere(pnpbox_machine *m, int tgid)
+{
+    if (!m->dir || tgid <= 0)
+        return NULL;
+    pnpbox_component *c = NULL;
+    sqlite3_stmt *s = NULL;
+    emu_lock(m);
+    if (sqlite3_prepare_v2(regdb_sqlite(m->reg), "SELECT kind, name FROM process_bindings WHERE pid = ?", -1, &s,
+                           NULL) == SQLITE_OK &&
+        sqlite3_bind_int(s, 1, tgid) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+        int kind = sqlite3_column_int(s, 0);
+        const char *name = (const char *)sqlite3_column_text(s, 1);
+        if (name && (kind == PNPBOX_COMP_KERNEL_DRIVER || kind == PNPBOX_COMP_WIN32_SERVICE || kind == PNPBOX_COMP_APP))
+            c = pnpbox_component_get(m, (pnpbox_component_kind)kind, name);
+    }
+    sqlite3_finalize(s);
+    emu_unlock(m);
+    return c;
+}
+
 pnpbox_component *emu_comp_for_pid(pnpbox_machine *m, int tgid)
 {
     for (int i = 0; i < m->npid; i++)
         if (m->pidmap[i].pid == tgid)
             return m->pidmap[i].c;
-    return m->external;
+    pnpbox_component *c = bound_elsewhere(m, tgid);
+    return c ? c : m->external;
 }
 
 int emu_comp_note_notify(pnpbox_component *c, const GUID *cls)

@@ -61,6 +61,11 @@ struct pnpbox_component {
 
 /* The component the calling thread runs as (never NULL once a machine exists). */
 pnpbox_component *emu_comp(void);
+/* Every thread of this process that has not entered a component runs as c
+ * (NULL: the harness).  Set by pnpbox_attach for attached programs. */
+void emu_set_process_component(pnpbox_component *c);
+/* m is being freed: forget a process component of it. */
+void emu_comp_machine_gone(pnpbox_machine *m);
 pnpbox_component *emu_comp_find(pnpbox_machine *m, pnpbox_component_kind kind, const char *name);
 /* Case-insensitive compare of a component's name with a UTF-16 service name. */
 int emu_comp_is(const pnpbox_component *c, const uint16_t *svc, size_t n);

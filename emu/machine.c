@@ -354,6 +354,7 @@ void pnpbox_machine_free(pnpbox_machine *m)
 {
     if (!m)
         return;
+    emu_comp_machine_gone(m);
     if (m->pnp)
         emu_pnp_free(m);
     /* After the PnP teardown, so frees in DriverUnload count; then no block

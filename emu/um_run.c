@@ -155,6 +155,7 @@ int pnpbox_attach(const char *dir, pnpbox_component_kind kind, const char *name)
     proc_service = svc;
     pnpbox_set_current(m);
     pnpbox_enter(c);
+    emu_set_process_component(c); /* threads the program creates run as it too */
     emu_lock(m);
     um_service_note_image(m, c);
     emu_unlock(m);
@@ -170,6 +171,7 @@ void pnpbox_detach(void)
     if (m) {
         pnpbox_um_unbind_process(m, (int)getpid());
         pnpbox_enter(NULL);
+        emu_set_process_component(NULL);
         if (image.m == m) {
             free(image.path);
             memset(&image, 0, sizeof image);

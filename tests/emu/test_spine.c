@@ -5,9 +5,11 @@
  */
 #include "emu/emu.h"
 #include "base/pb_utf16.h"
+#include "pnpbox/usermode.h"
 #include "tests/support/tsupport.h"
 
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <ntstatus.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -506,6 +508,61 @@ Test(emu_spine, machine_directory_reloads_stale_store_folders)
     cr_assert_str_eq(d->stale_dirs[0],
                      "\\Windows\\System32\\DriverStore\\FileRepository\\mydrv.inf_amd64_0123456789abcdef");
     pnpbox_machine_free(d);
+    t_rmtree(dir);
+    free(dir);
+    pnpbox_set_current(m);
+}
+
+static void *current_name(void *arg)
+{
+    (void)arg;
+    pnpbox_component *c = pnpbox_current_component();
+    return (void *)(c ? pnpbox_component_name(c) : NULL);
+}
+
+Test(emu_spine, process_component_covers_new_threads)
+{
+    pnpbox_component *svc = pnpbox_component_get(m, PNPBOX_COMP_WIN32_SERVICE, "ContosoSvc");
+    emu_set_process_component(svc);
+    pthread_t t;
+    void *name = NULL;
+    cr_assert_eq(pthread_create(&t, NULL, current_name, NULL), 0);
+    pthread_join(t, &name);
+    cr_assert_str_eq((const char *)name, "ContosoSvc", "a thread the program made runs as the process's component");
+    /* a thread that entered another component keeps it */
+    pnpbox_component *prev = pnpbox_enter(m->installer);
+    cr_assert_eq(pnpbox_current_component(), m->installer);
+    pnpbox_enter(prev);
+    emu_set_process_component(NULL);
+    cr_assert_eq(pthread_create(&t, NULL, current_name, NULL), 0);
+    pthread_join(t, &name);
+    cr_assert_str_eq((const char *)name, "harness");
+    /* freeing the machine forgets its process component */
+    emu_set_process_component(svc);
+    pnpbox_machine_free(m);
+    m = NULL;
+    cr_assert_eq(pnpbox_machine_new(NULL, &m), 0);
+    cr_assert_eq(pnpbox_current_component(), m->harness);
+}
+
+Test(emu_spine, fuse_callers_bound_by_another_process)
+{
+    char *dir = t_mkdtemp("machine");
+    pnpbox_machine_opts o = {.dir = dir};
+    pnpbox_machine *runner, *mounter;
+    cr_assert_eq(pnpbox_machine_new(&o, &runner), 0, "%s", pnpbox_errmsg(NULL));
+    cr_assert_eq(pnpbox_machine_new(&o, &mounter), 0, "%s", pnpbox_errmsg(NULL));
+    /* what `pnpbox run --service ContosoSvc` records for its child, pid 4242 */
+    pnpbox_component *svc = pnpbox_component_get(runner, PNPBOX_COMP_WIN32_SERVICE, "ContosoSvc");
+    cr_assert_eq(pnpbox_um_bind_process(runner, svc, 4242), 0);
+    pnpbox_component *seen = emu_comp_for_pid(mounter, 4242);
+    cr_assert_eq(pnpbox_component_kind_of(seen), PNPBOX_COMP_WIN32_SERVICE);
+    cr_assert_str_eq(pnpbox_component_name(seen), "ContosoSvc");
+    cr_assert_eq(emu_comp_for_pid(mounter, 4243), mounter->external, "an unknown process is external");
+    cr_assert_eq(pnpbox_um_unbind_process(runner, 4242), 0);
+    cr_assert_eq(emu_comp_for_pid(mounter, 4242), mounter->external, "the binding ends with the program");
+    pnpbox_machine_free(mounter);
+    pnpbox_machine_free(runner);
     t_rmtree(dir);
     free(dir);
     pnpbox_set_current(m);
