@@ -133,46 +133,86 @@ bad:
     return -EILSEQ;
 }
 
+uint32_t pb_utf16_next(const uint16_t *s, size_t n, size_t *i)
+{
+    uint32_t c = s[*i];
+    if (c >= 0xD800 && c <= 0xDBFF && *i + 1 < n && s[*i + 1] >= 0xDC00 && s[*i + 1] <= 0xDFFF) {
+        c = 0x10000 + (((c - 0xD800) << 10) | (s[*i + 1] - 0xDC00u));
+        (*i)++;
+    }
+    (*i)++;
+    return c;
+}
+
+size_t pb_utf8_put(char *out, uint32_t c)
+{
+    if (c < 0x80) {
+        out[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        out[0] = (char)(0xC0 | (c >> 6));
+        out[1] = (char)(0x80 | (c & 0x3F));
+        return 2;
+    }
+    if (c < 0x10000) {
+        out[0] = (char)(0xE0 | (c >> 12));
+        out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (c >> 18));
+    out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+static int lone_surrogate(uint32_t c) { return c >= 0xD800 && c <= 0xDFFF; }
+
 int pb_utf16_to_utf8(const uint16_t *s, size_t n, char **out, size_t *outn, int flags)
 {
+    /* A unit takes at most 3 bytes (a pair: 2 units, 4 bytes). */
     char *buf = malloc(n * 3 + 1);
     size_t o = 0;
     if (!buf)
         return -ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t c = s[i];
-        if (c >= 0xD800 && c <= 0xDBFF && i + 1 < n && s[i + 1] >= 0xDC00 && s[i + 1] <= 0xDFFF) {
-            c = 0x10000 + (((c - 0xD800) << 10) | (s[i + 1] - 0xDC00u));
-            i++;
-        } else if (c >= 0xD800 && c <= 0xDFFF) {
+    for (size_t i = 0; i < n;) {
+        uint32_t c = pb_utf16_next(s, n, &i);
+        if (lone_surrogate(c)) {
             if (!(flags & PB_UTF_REPLACE)) {
                 free(buf);
                 return -EILSEQ;
             }
             c = 0xFFFD;
         }
-        if (c < 0x80) {
-            buf[o++] = (char)c;
-        } else if (c < 0x800) {
-            buf[o++] = (char)(0xC0 | (c >> 6));
-            buf[o++] = (char)(0x80 | (c & 0x3F));
-        } else if (c < 0x10000) {
-            buf[o++] = (char)(0xE0 | (c >> 12));
-            buf[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
-            buf[o++] = (char)(0x80 | (c & 0x3F));
-        } else {
-            /* A surrogate pair is two input units and four output bytes. */
-            buf[o++] = (char)(0xF0 | (c >> 18));
-            buf[o++] = (char)(0x80 | ((c >> 12) & 0x3F));
-            buf[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
-            buf[o++] = (char)(0x80 | (c & 0x3F));
-        }
+        o += pb_utf8_put(buf + o, c);
     }
     buf[o] = 0;
     *out = buf;
     if (outn)
         *outn = o;
     return 0;
+}
+
+size_t pb_utf16_to_utf8_buf(const uint16_t *s, size_t n, char *buf, size_t cap, int flags)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t c = pb_utf16_next(s, n, &i);
+        if (lone_surrogate(c))
+            c = 0xFFFD;
+        if (c == 0 && (flags & PB_UTF_NUL_SPACE))
+            c = ' ';
+        char tmp[4];
+        size_t k = pb_utf8_put(tmp, c);
+        if (o + k >= cap)
+            break;
+        memcpy(buf + o, tmp, k);
+        o += k;
+    }
+    buf[o] = 0;
+    return o;
 }
 
 uint16_t *pb_wcsndup(const uint16_t *s, size_t n)

@@ -55,11 +55,29 @@ int pb_wcsieq_ascii(const uint16_t *a, size_t an, const char *ascii);
  */
 int pb_utf8_to_utf16(const char *s, size_t n, uint16_t **out, size_t *outn);
 
-/* Flags for pb_utf16_to_utf8. */
+/* Flags for pb_utf16_to_utf8 and pb_utf16_to_utf8_buf. */
 enum {
-    PB_UTF_STRICT = 0,  /* an unpaired surrogate is -EILSEQ */
-    PB_UTF_REPLACE = 1, /* an unpaired surrogate becomes U+FFFD (for display) */
+    PB_UTF_STRICT = 0,    /* an unpaired surrogate is -EILSEQ */
+    PB_UTF_REPLACE = 1,   /* an unpaired surrogate becomes U+FFFD (for display) */
+    PB_UTF_NUL_SPACE = 2, /* an embedded U+0000 becomes ' ' (pb_utf16_to_utf8_buf, for messages) */
 };
+
+/*
+ * The code point at s[*i] (n units): a surrogate pair counts once, an
+ * unpaired surrogate is returned as is (0xD800-0xDFFF) for the caller to
+ * reject or replace; *i moves past what was read.
+ */
+uint32_t pb_utf16_next(const uint16_t *s, size_t n, size_t *i);
+
+/* The UTF-8 bytes of code point c (at most 4) into out; returns how many. */
+size_t pb_utf8_put(char *out, uint32_t c);
+
+/*
+ * UTF-16 -> UTF-8 into buf (cap bytes, cap > 0), always NUL-terminated;
+ * stops before a code point that would not fit.  Unpaired surrogates
+ * become U+FFFD.  Returns the bytes written (without the NUL).
+ */
+size_t pb_utf16_to_utf8_buf(const uint16_t *s, size_t n, char *buf, size_t cap, int flags);
 
 /*
  * UTF-16 -> UTF-8.  On success *out is a malloc'd NUL-terminated string

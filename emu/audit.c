@@ -9,6 +9,8 @@
  */
 #include "emu/emu.h"
 
+#include "base/pb_utf16.h"
+
 #include "base/pb_buf.h"
 
 #include <dlfcn.h>
@@ -164,34 +166,10 @@ const char *emu_access_value(const emu_access *a, char *buf, size_t cap)
 {
     if (a->value || !a->has_wvalue)
         return a->value;
+    if (!cap)
+        return NULL;
     /* UTF-16 -> UTF-8 into buf; an unpaired surrogate shows as U+FFFD. */
-    size_t o = 0;
-    for (size_t i = 0; i < a->wvalue_len && o + 5 < cap; i++) {
-        uint32_t c = a->wvalue[i];
-        if (c >= 0xD800 && c <= 0xDBFF && i + 1 < a->wvalue_len && a->wvalue[i + 1] >= 0xDC00 &&
-            a->wvalue[i + 1] <= 0xDFFF) {
-            c = 0x10000 + ((c - 0xD800) << 10) + (a->wvalue[i + 1] - 0xDC00u);
-            i++;
-        } else if (c >= 0xD800 && c <= 0xDFFF) {
-            c = 0xFFFD;
-        }
-        if (c < 0x80) {
-            buf[o++] = (char)c;
-        } else if (c < 0x800) {
-            buf[o++] = (char)(0xC0 | (c >> 6));
-            buf[o++] = (char)(0x80 | (c & 0x3F));
-        } else if (c < 0x10000) {
-            buf[o++] = (char)(0xE0 | (c >> 12));
-            buf[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
-            buf[o++] = (char)(0x80 | (c & 0x3F));
-        } else {
-            buf[o++] = (char)(0xF0 | (c >> 18));
-            buf[o++] = (char)(0x80 | ((c >> 12) & 0x3F));
-            buf[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
-            buf[o++] = (char)(0x80 | (c & 0x3F));
-        }
-    }
-    buf[o] = 0;
+    pb_utf16_to_utf8_buf(a->wvalue, a->wvalue_len, buf, cap, PB_UTF_REPLACE);
     return buf;
 }
 

@@ -197,32 +197,7 @@ const char *inf_u8(inf_str s)
     static _Thread_local char bufs[8][1024];
     static _Thread_local unsigned next;
     char *b = bufs[next++ & 7];
-    size_t o = 0;
-    for (size_t i = 0; i < s.n && o + 4 < sizeof bufs[0]; i++) {
-        uint32_t c = s.s[i];
-        if (c >= 0xD800 && c <= 0xDBFF && i + 1 < s.n && s.s[i + 1] >= 0xDC00 && s.s[i + 1] <= 0xDFFF) {
-            c = 0x10000 + ((c - 0xD800) << 10) + (s.s[i + 1] - 0xDC00u);
-            i++;
-        } else if (c >= 0xD800 && c <= 0xDFFF) {
-            c = 0xFFFD;
-        }
-        if (c < 0x80) {
-            b[o++] = (char)(c ? c : ' ');
-        } else if (c < 0x800) {
-            b[o++] = (char)(0xC0 | (c >> 6));
-            b[o++] = (char)(0x80 | (c & 0x3F));
-        } else if (c < 0x10000) {
-            b[o++] = (char)(0xE0 | (c >> 12));
-            b[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
-            b[o++] = (char)(0x80 | (c & 0x3F));
-        } else {
-            b[o++] = (char)(0xF0 | (c >> 18));
-            b[o++] = (char)(0x80 | ((c >> 12) & 0x3F));
-            b[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
-            b[o++] = (char)(0x80 | (c & 0x3F));
-        }
-    }
-    b[o] = 0;
+    pb_utf16_to_utf8_buf(s.s, s.n, b, sizeof bufs[0], PB_UTF_REPLACE | PB_UTF_NUL_SPACE);
     return b;
 }
 

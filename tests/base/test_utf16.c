@@ -107,3 +107,33 @@ Test(base_buf, formatting_and_escaping)
     cr_assert_str_eq(empty, "");
     free(empty);
 }
+
+Test(base_utf16, utf8_into_a_fixed_buffer)
+{
+    /* "aé€😀" = a, U+00E9, U+20AC, U+1F600 (a surrogate pair): 1 + 2 + 3 + 4 bytes */
+    static const uint16_t s[] = {'a', 0xE9, 0x20AC, 0xD83D, 0xDE00};
+    char buf[16];
+    memset(buf, 0x5a, sizeof buf);
+    cr_assert_eq(pb_utf16_to_utf8_buf(s, 5, buf, sizeof buf, 0), 10);
+    cr_assert_str_eq(buf, "a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80");
+    /* a code point that does not fit is left out whole, and the NUL always fits */
+    for (size_t cap = 1; cap <= 11; cap++) {
+        static const size_t fits[] = {0, 0, 1, 1, 3, 3, 3, 6, 6, 6, 6, 10};
+        memset(buf, 0x5a, sizeof buf);
+        cr_assert_eq(pb_utf16_to_utf8_buf(s, 5, buf, cap, 0), fits[cap], "cap %zu", cap);
+        cr_assert_eq(buf[fits[cap]], 0, "cap %zu", cap);
+        cr_assert_eq((unsigned char)buf[cap], 0x5a, "nothing written past cap %zu", cap);
+    }
+    /* an unpaired surrogate shows as U+FFFD; NUL_SPACE turns U+0000 into a space */
+    static const uint16_t bad[] = {0xDC00, 'x', 0, 'y', 0xD800};
+    cr_assert_eq(pb_utf16_to_utf8_buf(bad, 5, buf, sizeof buf, PB_UTF_NUL_SPACE), 9);
+    cr_assert_str_eq(buf, "\xEF\xBF\xBDx y\xEF\xBF\xBD");
+    cr_assert_eq(pb_utf16_to_utf8_buf(bad, 5, buf, sizeof buf, 0), 9);
+    cr_assert_str_eq(buf, "\xEF\xBF\xBDx", "without the flag the NUL ends the string");
+    size_t i = 0;
+    cr_assert_eq(pb_utf16_next(s + 3, 2, &i), 0x1F600);
+    cr_assert_eq(i, 2);
+    i = 0;
+    cr_assert_eq(pb_utf16_next(s + 3, 1, &i), 0xD83D, "a high surrogate at the end stays unpaired");
+    cr_assert_eq(i, 1);
+}
