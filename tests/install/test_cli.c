@@ -7,20 +7,16 @@
  */
 #include "tests/install/tdriver.h"
 #include "tests/install/tinst.h"
+#include "tests/support/trun.h"
 #include "tests/support/tsupport.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
 
 static char machine[4096];
 
@@ -32,84 +28,16 @@ static void setup(void)
 
 TestSuite(install_cli, .init = setup, .fini = ti_teardown);
 
-typedef struct run_result {
-    int status;
-    char *out, *err;
-} run_result;
-
-static const char *pnpbox_path(void)
-{
-    static char path[4096];
-    const char *b = getenv("PNPBOX_BUILD");
-    cr_assert(b && *b, "PNPBOX_BUILD must name the build directory (the Makefile sets it)");
-    snprintf(path, sizeof path, "%s/bin/pnpbox", b);
-    cr_assert_eq(access(path, X_OK), 0, "'%s' is not built: %s", path, strerror(errno));
-    return path;
-}
-
-static void append(char **buf, size_t *len, const char *p, size_t n)
-{
-    *buf = realloc(*buf, *len + n + 1);
-    memcpy(*buf + *len, p, n);
-    *len += n;
-    (*buf)[*len] = 0;
-}
-
 /* pnpbox --machine <machine> args... */
 static run_result run(const char *const *args)
 {
-    int out[2], err[2];
-    cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
-    cr_assert_eq(pipe2(err, O_CLOEXEC), 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-    const char *argv[64] = {pnpbox_path(), "--machine", machine};
-    size_t n = 3;
+    const char *argv[64] = {"--machine", machine};
+    size_t n = 2;
     for (size_t i = 0; args[i] && n < 63; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    pid_t pid;
-    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(out[1]);
-    close(err[1]);
-    cr_assert_eq(rc, 0, "posix_spawn: %s", strerror(rc));
-    run_result r = {0, NULL, NULL};
-    size_t on = 0, en = 0;
-    append(&r.out, &on, "", 0);
-    append(&r.err, &en, "", 0);
-    struct pollfd pf[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-    int open_fds = 2;
-    while (open_fds) {
-        if (poll(pf, 2, -1) < 0) {
-            cr_assert_eq(errno, EINTR);
-            continue;
-        }
-        for (int i = 0; i < 2; i++) {
-            if (pf[i].fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            char buf[4096];
-            ssize_t got = read(pf[i].fd, buf, sizeof buf);
-            if (got > 0) {
-                append(i ? &r.err : &r.out, i ? &en : &on, buf, (size_t)got);
-            } else if (got == 0 || errno != EINTR) {
-                close(pf[i].fd);
-                pf[i].fd = -1;
-                open_fds--;
-            }
-        }
-    }
-    int ws;
-    while (waitpid(pid, &ws, 0) < 0)
-        cr_assert_eq(errno, EINTR);
-    r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-    return r;
+    return t_run_pnpbox(argv, NULL);
 }
-
-#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 static void expect(const char *const *args, int status, const char *out, const char *err)
 {
