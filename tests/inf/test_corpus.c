@@ -15,42 +15,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-typedef struct paths {
-    char **v;
-    size_t n, cap;
-} paths;
-
-static void collect(const char *dir, paths *p)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st))
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            collect(path, p);
-            continue;
-        }
-        size_t l = strlen(e->d_name);
-        if (l < 4 || (strcasecmp(e->d_name + l - 4, ".inf") && strcasecmp(e->d_name + l - 4, ".inx")))
-            continue;
-        if (p->n == p->cap) {
-            p->cap = p->cap ? p->cap * 2 : 64;
-            p->v = realloc(p->v, p->cap * sizeof *p->v);
-            cr_assert(p->v);
-        }
-        p->v[p->n++] = strdup(path);
-    }
-    closedir(d);
-}
-
 Test(inf_corpus, every_corpus_inf_parses_lints_and_plans, .timeout = 120)
 {
     const char *shared = t_shared_dir();
@@ -58,8 +22,8 @@ Test(inf_corpus, every_corpus_inf_parses_lints_and_plans, .timeout = 120)
         cr_skip_test("../shared is absent: no INF corpus to run over");
     char root[4096];
     snprintf(root, sizeof root, "%s/corpus/inf", shared);
-    paths p = {0};
-    collect(root, &p);
+    t_paths p = {0};
+    t_collect_infs(root, &p);
     if (!p.n)
         cr_skip_test("no INF files under %s", root);
     cr_assert_gt(p.n, 100, "the corpus holds well over 100 INFs");

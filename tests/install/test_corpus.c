@@ -20,41 +20,6 @@
 
 TestSuite(install_corpus, .init = ti_setup, .fini = ti_teardown);
 
-typedef struct paths {
-    char **v;
-    size_t n, cap;
-} paths;
-
-static void collect(const char *dir, paths *p)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st) < 0)
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            collect(path, p);
-            continue;
-        }
-        size_t l = strlen(e->d_name);
-        if (l < 4 || (strcasecmp(e->d_name + l - 4, ".inf") && strcasecmp(e->d_name + l - 4, ".inx")))
-            continue;
-        if (p->n == p->cap) {
-            p->cap = p->cap ? p->cap * 2 : 256;
-            p->v = realloc(p->v, p->cap * sizeof *p->v);
-        }
-        p->v[p->n++] = strdup(path);
-    }
-    closedir(d);
-}
-
 Test(install_corpus, every_corpus_inf_stages_or_fails_cleanly, .timeout = 300)
 {
     const char *shared = t_shared_dir();
@@ -62,8 +27,8 @@ Test(install_corpus, every_corpus_inf_stages_or_fails_cleanly, .timeout = 300)
         cr_skip_test("../shared is absent: no INF corpus to stage");
     char root[4096];
     snprintf(root, sizeof root, "%s/corpus/inf", shared);
-    paths p = {0};
-    collect(root, &p);
+    t_paths p = {0};
+    t_collect_infs(root, &p);
     cr_assert_gt(p.n, 100, "the corpus holds well over 100 INFs");
     size_t staged = 0, missing = 0, refused = 0;
     for (size_t i = 0; i < p.n; i++) {

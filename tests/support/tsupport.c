@@ -5,12 +5,14 @@
 
 #include "base/pb_utf16.h"
 
+#include <criterion/criterion.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -154,4 +156,55 @@ const char *t_u8(const uint16_t *s, size_t n)
     snprintf(out, 1024, "%s", u ? u : "(?)");
     free(u);
     return out;
+}
+
+static void collect_infs(const char *dir, t_paths *p)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) < 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            collect_infs(path, p);
+            continue;
+        }
+        size_t l = strlen(e->d_name);
+        if (l < 4 || (strcasecmp(e->d_name + l - 4, ".inf") && strcasecmp(e->d_name + l - 4, ".inx")))
+            continue;
+        if (p->n == p->cap) {
+            p->cap = p->cap ? p->cap * 2 : 256;
+            char **v = realloc(p->v, p->cap * sizeof *v);
+            cr_assert_not_null(v, "out of memory");
+            p->v = v;
+        }
+        p->v[p->n] = strdup(path);
+        cr_assert_not_null(p->v[p->n], "out of memory");
+        p->n++;
+    }
+    closedir(d);
+}
+
+static int cmp_path(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+void t_collect_infs(const char *dir, t_paths *p)
+{
+    collect_infs(dir, p);
+    if (p->n)
+        qsort(p->v, p->n, sizeof *p->v, cmp_path);
+}
+
+void t_paths_free(t_paths *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->v[i]);
+    free(p->v);
+    memset(p, 0, sizeof *p);
 }

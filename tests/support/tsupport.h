@@ -35,6 +35,17 @@ int t_child_wait(pid_t pid); /* exit status, or 128+signal */
 const char *t_child_role(void);
 const char *t_child_arg(void);
 
+/* A list of malloc'd paths. */
+typedef struct t_paths {
+    char **v;
+    size_t n, cap;
+} t_paths;
+/* Append every .inf / .inx file below dir (recursively, hidden entries
+ * skipped) to p, sorted; a missing dir adds nothing. */
+void t_collect_infs(const char *dir, t_paths *p);
+/* Free the paths and the list. */
+void t_paths_free(t_paths *p);
+
 /* UTF-8 copy of a UTF-16 string for messages; static rotating buffers. */
 const char *t_u8(const uint16_t *s, size_t n);
 
