@@ -21,7 +21,6 @@
 #include <_pnpbox_access.h>
 #include <ntstatus.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -98,19 +97,11 @@ static void kstate_destroy(void *p)
     free(st);
 }
 
-/* The registered SQL function is only a lifetime anchor; it returns NULL if ever called. */
-static void kstate_sqlfn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    (void)argv;
-    sqlite3_result_null(ctx);
-}
-
 /*
- * The state hangs off the machine's SQLite connection (a function whose
- * destructor frees it), the one per-machine object with a destructor that
- * emu/ does not own elsewhere; docs/kernel-registry.md asks for a proper
- * slot in pnpbox_machine.
+ * The state hangs off the machine's registry (a regdb_on_close callback
+ * frees it), the one per-machine object with a destructor that emu/ does
+ * not own elsewhere; docs/kernel-registry.md asks for a proper slot in
+ * pnpbox_machine.
  */
 emu_kstate *emu_kstate_get(pnpbox_machine *m)
 {
@@ -138,10 +129,10 @@ emu_kstate *emu_kstate_get(pnpbox_machine *m)
     st->m = m;
     kstates[nkstates++] = st;
     pthread_mutex_unlock(&kstates_lock);
-    /* On failure SQLite calls the destructor itself, which unlists and frees st. */
-    if (sqlite3_create_function_v2(regdb_sqlite(m->reg), "pnpbox_kstate", 0, SQLITE_UTF8, st, kstate_sqlfn, NULL,
-                                   NULL, kstate_destroy) != SQLITE_OK)
+    if (regdb_on_close(m->reg, kstate_destroy, st) < 0) {
+        kstate_destroy(st);
         return NULL;
+    }
     return st;
 out:
     pthread_mutex_unlock(&kstates_lock);

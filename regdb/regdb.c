@@ -22,6 +22,7 @@
 #include "base/pb_utf16.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,6 +228,35 @@ static int copy_out(unsigned char **buf, size_t *cap, const void *p, size_t n, c
     return 0;
 }
 
+/* ---------------------------------------------------------------- look-up cache (regdb_int.h) */
+
+static void lcache_clear(regdb *db) { db->lgen++; }
+
+static regdb_lslot *lcache_slot(regdb *db, regdb_key parent, const unsigned char *u, size_t nb)
+{
+    if (db->is_file || nb > REGDB_LCACHE_NAME)
+        return NULL;
+    if (!db->lcache && !(db->lcache = calloc(REGDB_LCACHE_SLOTS, sizeof *db->lcache)))
+        return NULL;
+    uint64_t h = 14695981039346656037ull ^ (uint64_t)parent;
+    for (size_t i = 0; i < nb; i++)
+        h = (h ^ u[i]) * 1099511628211ull;
+    return &db->lcache[(h ^ (h >> 29)) & (REGDB_LCACHE_SLOTS - 1)];
+}
+
+static void lcache_put(regdb *db, regdb_key parent, const unsigned char *u, size_t nb, regdb_key id, unsigned flags)
+{
+    regdb_lslot *e = lcache_slot(db, parent, u, nb);
+    if (!e)
+        return;
+    e->gen = db->lgen;
+    e->parent = parent;
+    e->id = id;
+    e->flags = flags;
+    e->ulen = (uint16_t)nb;
+    memcpy(e->uname, u, nb);
+}
+
 /* ---------------------------------------------------------------- time */
 
 int64_t regdb_filetime_now(void)
@@ -308,6 +338,7 @@ int regdb_commit(regdb *db)
             db->depth = 0;
             events_drop_to(db, 0);
             db->gen++;
+            lcache_clear(db);
             return rc;
         }
         db->depth = 0;
@@ -328,6 +359,7 @@ int regdb_rollback(regdb *db)
     if (db->depth == 0)
         return REGDB_E_TXN;
     db->gen++;
+    lcache_clear(db); /* keys made in the undone part are gone */
     if (db->depth == 1) {
         int rc = 0;
         if (!sqlite3_get_autocommit(db->sql))
@@ -590,9 +622,23 @@ static int check_schema(regdb *db, int may_create)
     return 0;
 }
 
+/*
+ * Before SQLite's first use in the process: no memory statistics.  With
+ * them, every allocation SQLite makes takes a global mutex to count bytes
+ * (a tenth of a fresh machine's instructions); regdb never asks for the
+ * counts.  The price: sqlite3_memory_used() and the soft heap limit see
+ * nothing in this process.  When the program used SQLite before, the call
+ * fails harmlessly and the statistics stay on.
+ */
+static void sqlite_setup(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
 static regdb *regdb_alloc(void)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sqlite_setup);
     regdb *db = calloc(1, sizeof *db);
+    if (db)
+        db->lgen = 1;
     return db;
 }
 
@@ -658,24 +704,107 @@ fail_open:
     return e;
 }
 
-void regdb_close(regdb *db)
+int regdb_on_close(regdb *db, void (*fn)(void *ctx), void *ctx)
 {
-    if (!db)
-        return;
-    if (db->depth > 0 && db->sql && !sqlite3_get_autocommit(db->sql))
-        sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+    if (!db || !fn)
+        return REGDB_E_INVAL;
+    regdb_closer *c = malloc(sizeof *c);
+    if (!c)
+        return REGDB_E_NOMEM;
+    c->fn = fn;
+    c->ctx = ctx;
+    c->next = db->closers;
+    db->closers = c;
+    return 0;
+}
+
+/* Scratch buffers over this size are not kept by a recycled clone. */
+#define RECYCLE_KEEP_BYTES (64u << 10)
+
+static void trim_buf(unsigned char **buf, size_t *cap)
+{
+    if (*cap > RECYCLE_KEEP_BYTES) {
+        free(*buf);
+        *buf = NULL;
+        *cap = 0;
+    }
+}
+
+/*
+ * Keep a closing clone for the next regdb_snapshot_clone of the same
+ * snapshot (regdb_cow.c says why it is then a fresh clone).  0 if kept.
+ * Only a connection in the state regdb leaves it in qualifies: no
+ * transaction, only regdb's own statements and none of them running, no
+ * attached or temporary database.
+ */
+static int recycle(regdb *db)
+{
+    if (!db->img || !db->sql || !sqlite3_get_autocommit(db->sql) || sqlite3_db_name(db->sql, 2) ||
+        sqlite3_db_filename(db->sql, "temp"))
+        return -1;
+    for (sqlite3_stmt *s = sqlite3_next_stmt(db->sql, NULL); s; s = sqlite3_next_stmt(db->sql, s)) {
+        int ours = 0;
+        for (int i = 0; i < ST__COUNT && !ours; i++)
+            ours = db->st[i] == s;
+        if (!ours || sqlite3_stmt_busy(s))
+            return -1;
+    }
+    if (regdb__cow_rewind(db->img, db->sql) < 0)
+        return -1;
+    /* Everything a new clone starts without (regdb_alloc's zeroes). */
+    db->readonly = 0;
+    db->is_file = 0;
+    db->depth = 0;
+    db->txn_failed = 0;
+    db->gen++; /* cursors taken before are stale */
+    lcache_clear(db);
+    db->errmsg[0] = 0;
+    db->kcur.key = db->vcur.key = 0;
+    db->nhooks = 0;
+    db->next_hook_id = 0;
+    db->nevents = 0;
+    trim_buf(&db->ubuf, &db->ubuf_cap);
+    trim_buf(&db->out_name, &db->out_name_cap);
+    trim_buf(&db->out_data, &db->out_data_cap);
+    trim_buf(&db->out_cls, &db->out_cls_cap);
+    return regdb__cow_put(db->img, db);
+}
+
+static void close_for_good(regdb *db)
+{
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(db->st[i]);
-    sqlite3_close(db->sql);
+    /* _v2: a statement someone left open keeps the connection until it is finalized. */
+    sqlite3_close_v2(db->sql);
     free(db->ubuf);
     free(db->out_name);
     free(db->out_data);
     free(db->out_cls);
     free(db->kcur.uname);
+    free(db->lcache);
     free(db->hooks);
     free(db->events);
     free(db->sp_events);
     free(db);
+}
+
+void regdb_close(regdb *db)
+{
+    if (!db)
+        return;
+    /* The callers' state goes first, newest first, while the store is still whole. */
+    while (db->closers) {
+        regdb_closer *c = db->closers;
+        db->closers = c->next;
+        c->fn(c->ctx);
+        free(c);
+    }
+    if (db->depth > 0 && db->sql && !sqlite3_get_autocommit(db->sql))
+        sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+    db->depth = 0;
+    if (recycle(db) == 0)
+        return;
+    close_for_good(db);
 }
 
 struct sqlite3 *regdb_sqlite(regdb *db) { return db ? db->sql : NULL; }
@@ -704,6 +833,12 @@ static int lookup(regdb *db, regdb_key parent, const uint16_t *name, size_t n, r
     const unsigned char *u;
     if (uname_of(db, name, n, &u) < 0)
         return REGDB_E_NOMEM;
+    regdb_lslot *e = lcache_slot(db, parent, u, n * 2);
+    if (e && e->gen == db->lgen && e->parent == parent && e->ulen == n * 2 && !memcmp(e->uname, u, n * 2)) {
+        *id = e->id;
+        *flags = e->flags;
+        return 0;
+    }
     sqlite3_stmt *s = stmt(db, ST_LOOKUP);
     if (!s)
         return REGDB_E_IO;
@@ -714,6 +849,7 @@ static int lookup(regdb *db, regdb_key parent, const uint16_t *name, size_t n, r
         *id = sqlite3_column_int64(s, 0);
         *flags = (unsigned)sqlite3_column_int(s, 1);
         sqlite3_reset(s);
+        lcache_put(db, parent, u, n * 2, *id, *flags);
         return 0;
     }
     sqlite3_reset(s);
@@ -929,6 +1065,7 @@ static int insert_key(regdb *db, regdb_key parent, const uint16_t *name, size_t 
     if (rc < 0)
         return rc;
     *out = sqlite3_last_insert_rowid(db->sql);
+    lcache_put(db, parent, u, n * 2, *out, kflags); /* a rollback empties the cache */
     /* The parent's subkey list changed: its last-write time moves. */
     s = stmt(db, ST_KEY_TOUCH);
     if (!s)
@@ -1068,6 +1205,7 @@ static int delete_common(regdb *db, regdb_key key, int tree)
     }
     if ((rc = wbegin(db)) < 0)
         return rc;
+    lcache_clear(db);
     if (!tree) {
         rc = key_has_children(db, key);
         if (rc > 0) {
@@ -1745,6 +1883,7 @@ int regdb_reboot(regdb *db)
     int rc = wbegin(db);
     if (rc < 0)
         return rc;
+    lcache_clear(db);
     char *err = NULL;
     /* Volatile keys only ever have volatile subkeys, so the flag selects whole subtrees. */
     int src = sqlite3_exec(db->sql,
@@ -1806,6 +1945,9 @@ void regdb_snapshot_free(regdb_snapshot *snap)
 {
     if (!snap)
         return;
+    /* Kept clones die with the snapshot; open ones are closed for good later. */
+    for (regdb *db; (db = regdb__cow_drain(snap->img));)
+        close_for_good(db);
     regdb__cow_image_unref(snap->img);
     free(snap);
 }
@@ -1851,21 +1993,35 @@ int regdb_snapshot_from_data(const void *data, size_t len, regdb_snapshot **out)
 
 /*
  * A clone opens the snapshot image through the copy-on-write VFS
- * (regdb_cow.c): nothing is copied until a page is written.
+ * (regdb_cow.c): nothing is copied until a page is written.  A clone
+ * closed before is reused when one is kept (recycle()).
  */
 int regdb_snapshot_clone(const regdb_snapshot *snap, regdb **out)
 {
     if (!snap || !out)
         return REGDB_E_INVAL;
-    regdb *db = regdb_alloc();
-    if (!db)
+    regdb *db = regdb__cow_take(snap->img);
+    if (db) {
+        *out = db;
+        return 0;
+    }
+    if (!(db = regdb_alloc()))
         return REGDB_E_NOMEM;
     int rc = regdb__cow_open(snap->img, &db->sql);
+    /*
+     * Keep the rollback journal open between transactions, truncated at
+     * each end (the VFS says its files cannot be deleted while open), so
+     * its buffer is reused instead of being grown and freed by every
+     * commit.  It is still written and played back exactly as before.
+     */
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db->sql, "PRAGMA journal_mode=TRUNCATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         int e = map_sqlite(rc);
         regdb_close(db);
         return e ? e : REGDB_E_IO;
     }
+    db->img = snap->img;
     *out = db;
     return 0;
 }

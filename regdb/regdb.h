@@ -119,10 +119,29 @@ typedef struct regdb_open_opts {
  */
 int regdb_open(const char *path, const regdb_open_opts *opts, regdb **out);
 
-/* Close; pending transactions roll back.  NULL is allowed. */
+/*
+ * Close; pending transactions roll back.  NULL is allowed.  The
+ * regdb_on_close callbacks run first.  A snapshot clone's connection may be
+ * kept and handed, rewound, to a later regdb_snapshot_clone of the same
+ * snapshot (regdb_cow.c): that clone is indistinguishable from a new one.
+ */
 void regdb_close(regdb *db);
 
-/* The underlying SQLite connection, for emu/'s own machine tables only. */
+/*
+ * Call fn(ctx) when db is closed (before anything of the store goes), for
+ * state a caller keeps per store.  Callbacks run newest first.
+ */
+int regdb_on_close(regdb *db, void (*fn)(void *ctx), void *ctx);
+
+/*
+ * The underlying SQLite connection, for emu/'s own machine tables only:
+ * run statements on it, but finalize them before regdb_close, and do not
+ * change the connection itself (functions, collations, pragmas, hooks,
+ * attached or temporary databases) -- a recycled clone must come back as
+ * new.  Per-store state goes through regdb_on_close.  (A connection with
+ * an unfinalized foreign statement, an attachment or a temporary database
+ * is closed rather than recycled.)
+ */
 struct sqlite3 *regdb_sqlite(regdb *db);
 
 /* ---- keys ---- */
@@ -290,7 +309,11 @@ typedef struct regdb_snapshot regdb_snapshot;
 /* Capture the whole store (registry and any machine tables). */
 int regdb_snapshot_take(regdb *db, regdb_snapshot **out);
 void regdb_snapshot_free(regdb_snapshot *snap);
-/* A new, private in-memory store with the snapshot's contents. */
+/*
+ * A new, private in-memory store with the snapshot's contents: a
+ * copy-on-write view of the image, or a closed clone of it rewound (see
+ * regdb_close).  Clones may outlive the snapshot.
+ */
 int regdb_snapshot_clone(const regdb_snapshot *snap, regdb **out);
 /* Write the snapshot as a new file store at path (which must not exist). */
 int regdb_snapshot_write(const regdb_snapshot *snap, const char *path);

@@ -11,6 +11,37 @@
  *
  * The snapshot image is reference-counted: each open clone holds a
  * reference, so the snapshot may be freed before its clones close.
+ *
+ * Recycling.  Opening a connection, loading its schema and preparing
+ * regdb's statements cost more than everything else a fresh clone does, so
+ * a closed clone is kept (a few per image) and handed to the next
+ * regdb_snapshot_clone after its file is rewound to the image.  Why the
+ * rewound connection is indistinguishable from a new one:
+ *   - the file: every written chunk is dropped and the size restored, so
+ *     it reads byte for byte as the image again;
+ *   - SQLite's page cache: a connection keeps no lock and no read
+ *     transaction between calls (regdb resets every statement, and
+ *     regdb_close recycles only a connection with no transaction and no
+ *     busy or foreign statement), so its next transaction takes a shared
+ *     lock and the pager compares the 16 bytes at offset 24 of the file
+ *     (file change counter, page count, freelist) with the copy it kept,
+ *     dropping the whole cache when they differ.  This is SQLite's own
+ *     check for a file changed by another process.  Every commit bumps the
+ *     change counter, so a file that was written differs from the image
+ *     there, except after a multiple of 2^32 commits: such a clone is
+ *     closed, not recycled (regdb__cow_rewind checks the bytes).  An
+ *     unwritten file still is the image, and the cache matches it;
+ *   - the parsed schema: a connection parses the schema once and checks
+ *     the schema cookie (offset 40) only when a statement runs, so a
+ *     statement preparing against a table of the previous life would
+ *     compile.  A clone whose cookie is not the image's (its schema
+ *     changed) is therefore closed, not recycled; an equal cookie means an
+ *     unchanged schema (every schema change bumps it; wrapping would take
+ *     2^32 of them in one clone);
+ *   - regdb's own state (hooks, transaction depth, cursors, messages,
+ *     close callbacks) is reset by regdb_close before the clone is kept.
+ * What regdb cannot see is a change to the connection itself made through
+ * regdb_sqlite() (functions, collations, pragmas); regdb.h forbids it.
  */
 #include "regdb/regdb_int.h"
 
@@ -21,11 +52,16 @@
 #include <string.h>
 
 #define COW_CHUNK 4096u
+#define COW_POOL_MAX 4 /* closed clones kept per image */
 
 struct cow_image {
     unsigned char *data; /* sqlite3_malloc'd image */
     size_t len;
     int refs;            /* atomic */
+    pthread_mutex_t lock; /* guards the pool */
+    regdb *idle[COW_POOL_MAX];
+    int nidle;
+    int draining;        /* the snapshot is gone: recycle nothing more */
 };
 
 typedef struct cow_file {
@@ -50,6 +86,9 @@ struct cow_image *regdb__cow_image_new(unsigned char *data, size_t len)
     im->data = data;
     im->len = len;
     im->refs = 1;
+    im->nidle = 0;
+    im->draining = 0;
+    pthread_mutex_init(&im->lock, NULL);
     return im;
 }
 
@@ -58,6 +97,7 @@ void regdb__cow_image_ref(struct cow_image *im) { __atomic_add_fetch(&im->refs, 
 void regdb__cow_image_unref(struct cow_image *im)
 {
     if (im && __atomic_sub_fetch(&im->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        pthread_mutex_destroy(&im->lock);
         sqlite3_free(im->data);
         free(im);
     }
@@ -175,6 +215,9 @@ static int cow_write(sqlite3_file *f, const void *in, int amt, sqlite3_int64 ofs
             c->buf = b;
             c->cap = cap;
         }
+        /* A gap past the end reads as zeros, even in a buffer kept after a truncate. */
+        if (off > c->size)
+            memset(c->buf + c->size, 0, off - c->size);
         memcpy(c->buf + off, s, n);
         if (off + n > c->size)
             c->size = off + n;
@@ -212,12 +255,20 @@ static int cow_write(sqlite3_file *f, const void *in, int amt, sqlite3_int64 ofs
     return SQLITE_OK;
 }
 
+/* A private file truncated to nothing keeps a buffer up to this size for reuse. */
+#define COW_KEEP_BYTES (256u << 10)
+
 static int cow_truncate(sqlite3_file *f, sqlite3_int64 size)
 {
     cow_file *c = (cow_file *)f;
     size_t sz = (size_t)size;
     if (sz < c->size)
         c->size = sz;
+    if (!c->img && sz == 0 && c->cap > COW_KEEP_BYTES) {
+        free(c->buf);
+        c->buf = NULL;
+        c->cap = 0;
+    }
     if (c->img) {
         if (c->img_valid > sz)
             c->img_valid = sz;
@@ -273,8 +324,10 @@ static int cow_sector(sqlite3_file *f)
 static int cow_devchar(sqlite3_file *f)
 {
     (void)f;
+    /* UNDELETABLE_WHEN_OPEN: with journal_mode=TRUNCATE the pager then keeps
+     * the journal open between transactions (regdb_snapshot_clone). */
     return SQLITE_IOCAP_ATOMIC | SQLITE_IOCAP_SAFE_APPEND | SQLITE_IOCAP_SEQUENTIAL |
-           SQLITE_IOCAP_POWERSAFE_OVERWRITE;
+           SQLITE_IOCAP_POWERSAFE_OVERWRITE | SQLITE_IOCAP_UNDELETABLE_WHEN_OPEN;
 }
 
 static const sqlite3_io_methods cow_io = {
@@ -381,4 +434,66 @@ int regdb__cow_open(struct cow_image *im, sqlite3 **out)
     return sqlite3_open_v2(uri, out,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
                            "pnpbox-cow");
+}
+
+/* ---- recycling (see the top of the file) ---- */
+
+int regdb__cow_rewind(struct cow_image *im, sqlite3 *db)
+{
+    sqlite3_file *f = NULL;
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || !f ||
+        f->pMethods != &cow_io)
+        return -1;
+    cow_file *c = (cow_file *)f;
+    if (c->img != im)
+        return -1;
+    int written = c->size != im->len || c->img_valid != im->len;
+    for (size_t i = 0; !written && i < c->nchunks; i++)
+        written = c->chunks[i] != NULL;
+    if (written) {
+        /* The pager notices the rewind only if bytes 24..39 differ from what it
+         * saw last; the parsed schema is the image's only if the cookie (40..43)
+         * is the image's. */
+        unsigned char now[20];
+        if (im->len < 44 || cow_read(f, now, 20, 24) != SQLITE_OK || !memcmp(now, im->data + 24, 16) ||
+            memcmp(now + 16, im->data + 40, 4))
+            return -1;
+    }
+    for (size_t i = 0; i < c->nchunks; i++) {
+        free(c->chunks[i]);
+        c->chunks[i] = NULL;
+    }
+    c->size = c->img_valid = im->len;
+    return 0;
+}
+
+int regdb__cow_put(struct cow_image *im, regdb *db)
+{
+    int rc = -1;
+    pthread_mutex_lock(&im->lock);
+    if (!im->draining && im->nidle < COW_POOL_MAX) {
+        im->idle[im->nidle++] = db;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&im->lock);
+    return rc;
+}
+
+regdb *regdb__cow_take(struct cow_image *im)
+{
+    regdb *db = NULL;
+    pthread_mutex_lock(&im->lock);
+    if (im->nidle)
+        db = im->idle[--im->nidle];
+    pthread_mutex_unlock(&im->lock);
+    return db;
+}
+
+regdb *regdb__cow_drain(struct cow_image *im)
+{
+    pthread_mutex_lock(&im->lock);
+    im->draining = 1;
+    regdb *db = im->nidle ? im->idle[--im->nidle] : NULL;
+    pthread_mutex_unlock(&im->lock);
+    return db;
 }

@@ -71,6 +71,25 @@ typedef struct regdb_cursor {
     size_t uname_cap;
 } regdb_cursor;
 
+/*
+ * The look-up cache of a memory store: (parent, upcased name) -> key, for
+ * keys known to exist.  Ids are never reused and a key's flags never
+ * change, so an entry stays true until a key is deleted or a change is
+ * rolled back (a key created in it vanishes), or the store is rebooted or
+ * recycled: each of those bumps lgen, which empties the cache at once.
+ * File stores, which other processes change, have none.
+ */
+#define REGDB_LCACHE_SLOTS 256 /* a power of two */
+#define REGDB_LCACHE_NAME 96   /* longest cached name, bytes of UTF-16BE */
+
+typedef struct regdb_lslot {
+    uint64_t gen; /* the entry holds while this equals db->lgen */
+    regdb_key parent, id;
+    unsigned flags;
+    uint16_t ulen;
+    unsigned char uname[REGDB_LCACHE_NAME];
+} regdb_lslot;
+
 struct regdb {
     sqlite3 *sql;
     sqlite3_stmt *st[ST__COUNT];
@@ -99,7 +118,19 @@ struct regdb {
     int nevents, events_cap;
     int *sp_events;         /* nevents at each savepoint level */
     int sp_cap;
+
+    regdb_lslot *lcache;    /* memory stores: REGDB_LCACHE_SLOTS entries, made on first use */
+    uint64_t lgen;
+
+    struct regdb_closer *closers; /* regdb_on_close callbacks, newest first */
+    struct cow_image *img;        /* a snapshot clone: the image it may be recycled for */
 };
+
+typedef struct regdb_closer {
+    void (*fn)(void *ctx);
+    void *ctx;
+    struct regdb_closer *next;
+} regdb_closer;
 
 /* Copy-on-write clones (regdb_cow.c). */
 struct cow_image;
@@ -108,6 +139,21 @@ void regdb__cow_image_ref(struct cow_image *im);
 void regdb__cow_image_unref(struct cow_image *im);
 const unsigned char *regdb__cow_image_data(const struct cow_image *im, size_t *len);
 int regdb__cow_open(struct cow_image *im, sqlite3 **out); /* an SQLite status */
+/*
+ * Recycling closed clones (regdb_close / regdb_snapshot_clone; the proof
+ * that a recycled clone is a fresh one is in regdb_cow.c).
+ *   _rewind: put a clone's main database file back to the image; 0, or -1
+ *     if the connection cannot be proven to notice (it is then closed).
+ *   _put: keep a rewound clone for reuse; 0, or -1 if the pool is full or
+ *     its snapshot is gone (the caller closes it).
+ *   _take: a kept clone, or NULL.
+ *   _drain: stop recycling for this image and return the kept clones one by
+ *     one (NULL at the end) for the caller to close.
+ */
+int regdb__cow_rewind(struct cow_image *im, sqlite3 *db);
+int regdb__cow_put(struct cow_image *im, regdb *db);
+regdb *regdb__cow_take(struct cow_image *im);
+regdb *regdb__cow_drain(struct cow_image *im);
 
 /* Internal helpers shared with regfile.c. */
 int regdb__sqlerr(regdb *db, int rc, const char *what);
