@@ -718,11 +718,26 @@ static void watch_dir(boxfs *vol, boxfs_node *n, int fd)
     n->dc.wd = wd;
 }
 
+/*
+ * One drain per lock hold is enough: an operation sees the tree as it was
+ * when it took the lock (changes made behind its back later race with it
+ * either way), and events caused by its own changes are handled by
+ * re-reading the entry they name (boxfs_dir_refresh), which gives the same
+ * result whenever it runs.  Epochs of different volumes never meet
+ * (boxfs_volume_open starts each volume in its own range).
+ */
+static __thread const boxfs *drained_vol;
+static __thread uint64_t drained_epoch;
+
 static void drain_events(boxfs *vol)
 {
     char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
     if (vol->ifd < 0)
         return;
+    if (drained_vol == vol && drained_epoch == vol->epoch)
+        return;
+    drained_vol = vol;
+    drained_epoch = vol->epoch;
     for (;;) {
         ssize_t r = read(vol->ifd, buf, sizeof buf);
         if (r <= 0)
@@ -759,11 +774,35 @@ static void drain_events(boxfs *vol)
 
 /* ---- directory cache API ---- */
 
+/* One directory entry into the cache (see dc_load). */
+static int dc_load_entry(boxfs_node *n, int fd, const char *name, unsigned char dtype, uint64_t ino)
+{
+    uint8_t type;
+    if (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])))
+        return 0;
+    if (dtype == DT_DIR)
+        type = BOXFS_DT_DIR;
+    else if (dtype == DT_REG)
+        type = BOXFS_DT_REG;
+    else if (dtype == DT_UNKNOWN) {
+        struct stat st;
+        if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW))
+            return 0;
+        type = type_of_mode(st.st_mode);
+    } else
+        type = BOXFS_DT_OTHER;
+    return dc_insert(&n->dc, name, type, ino);
+}
+
+/*
+ * Read the directory with getdents64 straight into a buffer of our own:
+ * opendir/readdir would add an fstat and two fcntl calls per scan, and a
+ * scan is what loading a directory costs.
+ */
 static int dc_load(boxfs *vol, boxfs_node *n)
 {
+    char buf[16384] __attribute__((aligned(__alignof__(struct dirent64))));
     int fd, dfd, err = 0;
-    DIR *d;
-    struct dirent *de;
     err = boxfs_node_fd(vol, n, &fd);
     if (err)
         return err;
@@ -771,38 +810,29 @@ static int dc_load(boxfs *vol, boxfs_node *n)
     dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return boxfs_from_errno(errno);
-    d = fdopendir(dfd);
-    if (!d) {
-        close(dfd);
-        return BOXFS_E_NOMEM;
-    }
     dc_clear(&n->dc);
     vol->scans++;
     if (dc_grow(&n->dc)) {
-        closedir(d);
+        close(dfd);
         return BOXFS_E_NOMEM;
     }
-    while ((errno = 0, de = readdir(d))) {
-        uint8_t type;
-        if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
-            continue;
-        if (de->d_type == DT_DIR)
-            type = BOXFS_DT_DIR;
-        else if (de->d_type == DT_REG)
-            type = BOXFS_DT_REG;
-        else if (de->d_type == DT_UNKNOWN) {
-            struct stat st;
-            if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW))
-                continue;
-            type = type_of_mode(st.st_mode);
-        } else
-            type = BOXFS_DT_OTHER;
-        if ((err = dc_insert(&n->dc, de->d_name, type, (uint64_t)de->d_ino)))
+    for (;;) {
+        ssize_t r = getdents64(dfd, buf, sizeof buf);
+        if (r < 0) {
+            err = boxfs_from_errno(errno);
+            break;
+        }
+        if (r == 0)
+            break;
+        for (ssize_t off = 0; off < r && !err;) {
+            const struct dirent64 *de = (const struct dirent64 *)(buf + off);
+            off += de->d_reclen;
+            err = dc_load_entry(n, fd, de->d_name, de->d_type, (uint64_t)de->d_ino);
+        }
+        if (err)
             break;
     }
-    if (!err && errno)
-        err = boxfs_from_errno(errno);
-    closedir(d);
+    close(dfd);
     if (err) {
         dc_clear(&n->dc);
         return err;
@@ -1035,6 +1065,71 @@ void boxfs_inval_node(boxfs *vol, boxfs_node *n)
 
 /* ---- opening and closing volumes ---- */
 
+/*
+ * Inotify instances kept for reuse.  Closing an instance makes the kernel
+ * wait for an RCU grace period (destroying the group flushes the mark
+ * reaper, which synchronizes SRCU): 1-8 ms measured, most of an embedded
+ * machine's teardown.  A closed volume's instance, with every watch removed
+ * and its queue drained, is kept for the next volume instead.  A forked
+ * child would share them with its parent, so it forgets them.
+ */
+#define IFD_KEEP 4
+static pthread_mutex_t ifd_lock = PTHREAD_MUTEX_INITIALIZER;
+static int ifd_kept[IFD_KEEP];
+static int ifd_nkept;
+static pthread_once_t ifd_once = PTHREAD_ONCE_INIT;
+
+static void ifd_prefork(void) { pthread_mutex_lock(&ifd_lock); }
+static void ifd_postfork_parent(void) { pthread_mutex_unlock(&ifd_lock); }
+static void ifd_postfork_child(void)
+{
+    while (ifd_nkept > 0)
+        close(ifd_kept[--ifd_nkept]);
+    pthread_mutex_unlock(&ifd_lock);
+}
+static void ifd_init(void) { pthread_atfork(ifd_prefork, ifd_postfork_parent, ifd_postfork_child); }
+
+/* Read until the queue is empty (IN_IGNORED of removed watches, late events). */
+static void ifd_drain(int fd)
+{
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    while (read(fd, buf, sizeof buf) > 0)
+        ;
+}
+
+static int ifd_get(void)
+{
+    int fd = -1;
+    pthread_once(&ifd_once, ifd_init);
+    pthread_mutex_lock(&ifd_lock);
+    if (ifd_nkept > 0)
+        fd = ifd_kept[--ifd_nkept];
+    pthread_mutex_unlock(&ifd_lock);
+    if (fd >= 0) {
+        ifd_drain(fd);
+        return fd;
+    }
+    return inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+}
+
+/* The caller has removed every watch of the instance. */
+static void ifd_put(int fd)
+{
+    ifd_drain(fd);
+    pthread_once(&ifd_once, ifd_init);
+    pthread_mutex_lock(&ifd_lock);
+    if (ifd_nkept < IFD_KEEP) {
+        ifd_kept[ifd_nkept++] = fd;
+        fd = -1;
+    }
+    pthread_mutex_unlock(&ifd_lock);
+    if (fd >= 0)
+        close(fd);
+}
+
+/* Each volume's lock epochs start in a range of their own (drain_events). */
+static uint64_t epoch_base;
+
 static int mkdir_p(const char *path)
 {
     char *p = strdup(path);
@@ -1106,8 +1201,9 @@ int boxfs_volume_open(const char *backing_dir, const boxfs_volume_opts *opts, bo
         vol->completed = opts->completed;
         vol->completed_ctx = opts->completed_ctx;
     }
+    vol->epoch = __atomic_add_fetch(&epoch_base, (uint64_t)1 << 40, __ATOMIC_RELAXED);
     if (!(vol->flags & BOXFS_VOL_NO_INOTIFY)) {
-        vol->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        vol->ifd = ifd_get();
         if (vol->ifd < 0)
             PB_DEBUG(PB_CH_FS, "fs: no inotify (%s); directories will be rescanned",
                      strerror(errno));
@@ -1152,9 +1248,9 @@ void boxfs_volume_close(boxfs *vol)
         free(n->name);
         free(n);
     }
-    dc_free(vol, vol->root);
+    dc_free(vol, vol->root); /* every watch is removed now */
     if (vol->ifd >= 0)
-        close(vol->ifd);
+        ifd_put(vol->ifd);
     close(vol->rootfd);
     pthread_mutex_destroy(&vol->lock);
     free(vol->wtab);
@@ -1256,16 +1352,110 @@ static int skeleton_path(boxfs *vol, const char *path)
     return err;
 }
 
+#define SKEL_DEPTH 8
+
+/* Nothing but "." and ".." in the directory (1), something else (0), or an error. */
+static int dir_is_empty(int fd)
+{
+    char buf[2048] __attribute__((aligned(__alignof__(struct dirent64))));
+    int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), empty = 1;
+    if (dfd < 0)
+        return boxfs_from_errno(errno);
+    for (;;) {
+        ssize_t r = getdents64(dfd, buf, sizeof buf);
+        if (r <= 0) {
+            if (r < 0)
+                empty = boxfs_from_errno(errno);
+            break;
+        }
+        for (ssize_t off = 0; off < r && empty == 1;) {
+            const struct dirent64 *de = (const struct dirent64 *)(buf + off);
+            const char *nm = de->d_name;
+            off += de->d_reclen;
+            if (!(nm[0] == '.' && (!nm[1] || (nm[1] == '.' && !nm[2]))))
+                empty = 0;
+        }
+        if (empty != 1)
+            break;
+    }
+    close(dfd);
+    return empty;
+}
+
+/*
+ * The skeleton of a brand-new volume (nothing looked up yet and an empty
+ * backing directory: a fresh embedded machine, a machine directory's first
+ * open) is made with plain mkdirat: nothing is scanned, cached or watched,
+ * so each directory is loaded on first use (watched, then read) like any
+ * other.  skeleton_path scans every directory it makes, some ten system
+ * calls each, for directories a test may never touch.  1 if done, 0 if the
+ * volume is not brand-new (the caller walks), or an error as
+ * skeleton_path gives it.  Under the lock.
+ */
+static int skeleton_fresh(boxfs *vol)
+{
+    int fds[SKEL_DEPTH + 1]; /* fds[d]: the directory at depth d (0: the root) */
+    const char *open_comp[SKEL_DEPTH];
+    char paths[sizeof skeleton / sizeof skeleton[0]][64];
+    int depth = 0, err;
+    if (vol->root->dc.valid || vol->all_head || (err = dir_is_empty(vol->rootfd)) == 0)
+        return 0;
+    if (err < 0)
+        return err;
+    err = 0;
+    fds[0] = vol->rootfd;
+    for (size_t i = 0; i < sizeof skeleton / sizeof skeleton[0] && !err; i++) {
+        const char *comp[SKEL_DEPTH];
+        int m = 0, k = 0;
+        snprintf(paths[i], sizeof paths[i], "%s", skeleton[i]);
+        for (char *c = paths[i], *save = NULL; m < SKEL_DEPTH && (c = strtok_r(c, "/", &save)); c = NULL)
+            comp[m++] = c;
+        while (k < depth && k < m - 1 && !strcmp(open_comp[k], comp[k]))
+            k++;
+        while (depth > k)
+            close(fds[depth--]);
+        for (; k < m && !err; k++) {
+            int existed = mkdirat(fds[k], comp[k], 0755) != 0;
+            if (existed && errno != EEXIST) {
+                err = boxfs_from_errno(errno);
+                break;
+            }
+            int fd = k + 1 < m ? openat(fds[k], comp[k], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+            if ((k + 1 < m && fd < 0) || (k + 1 == m && existed)) {
+                /* made meanwhile by someone else: it must be a directory (as skeleton_path says) */
+                struct stat st;
+                if (fstatat(fds[k], comp[k], &st, AT_SYMLINK_NOFOLLOW))
+                    err = boxfs_from_errno(errno);
+                else if (!S_ISDIR(st.st_mode))
+                    err = S_ISREG(st.st_mode) ? BOXFS_E_NOTDIR : BOXFS_E_SYMLINK;
+                else if (fd < 0 && k + 1 < m)
+                    err = BOXFS_E_STALE;
+                if (err || k + 1 == m)
+                    break;
+            }
+            if (k + 1 == m)
+                break;
+            fds[++depth] = fd;
+            open_comp[k] = comp[k];
+        }
+    }
+    while (depth > 0)
+        close(fds[depth--]);
+    boxfs_inval_node(vol, vol->root);
+    return err ? err : 1;
+}
+
 int boxfs_volume_skeleton(boxfs *vol)
 {
     int err = 0;
     if (!vol)
         return BOXFS_E_INVAL;
     boxfs_lock(vol);
-    for (size_t i = 0; i < sizeof skeleton / sizeof skeleton[0] && !err; i++)
+    err = skeleton_fresh(vol);
+    for (size_t i = 0; err == 0 && i < sizeof skeleton / sizeof skeleton[0] && !err; i++)
         err = skeleton_path(vol, skeleton[i]);
     boxfs_unlock(vol);
-    return err;
+    return err < 0 ? err : 0;
 }
 
 int boxfs_machine_open(const char *machine_dir, const boxfs_volume_opts *opts, boxfs **out)
