@@ -205,17 +205,47 @@ int emu_inst_mkdirs(emu_inst *s, const char *vdir)
         return -ENOMEM;
     int rc = 0;
     size_t n = strlen(p);
-    for (size_t i = 1; i <= n && rc == 0; i++) {
+    /*
+     * Start below the deepest directory that exists (usually the parent):
+     * one look-up per level from the top would cost a volume request each.
+     * A file on the way is the deepest thing that exists there (nothing
+     * lies below a file), so the forward walk reports it as before.
+     */
+    size_t cut = n; /* p holds vdir up to cut */
+    int ex;
+    for (;;) {
+        if ((ex = emu_inst_exists(s, p)) != 0)
+            break;
+        char *bs = strrchr(p, '\\');
+        if (!bs || bs == p)
+            break; /* not even the top-level directory exists */
+        if (cut < n)
+            p[cut] = '\\';
+        cut = (size_t)(bs - p);
+        *bs = 0;
+    }
+    if (cut < n)
+        p[cut] = '\\';
+    if (ex == 2 && cut == n) {
+        free(p);
+        return 0;
+    }
+    /* After an existing directory, from the next level (all missing); else
+     * from where the walk stopped: a file (reported) or a missing top level. */
+    size_t start = ex == 2 ? cut + 1 : cut;
+    for (size_t i = start; i <= n && rc == 0; i++) {
         if (p[i] != '\\' && p[i] != 0)
             continue;
         char c = p[i];
         p[i] = 0;
-        int ex = emu_inst_exists(s, p);
-        if (ex == 1) {
+        int found = ex == 1 && i == cut ? 1 : 0;
+        if (found == 1) {
             rc = vol_err(s, BOXFS_E_NOTDIR, "create directory", p);
-        } else if (!ex) {
+        } else {
             int r = boxfs_mkdir(s->m->vol, &s->who, NULL, p);
-            if (r < 0)
+            if (r == BOXFS_E_EXISTS && (found = emu_inst_exists(s, p)) != 0) /* made meanwhile */
+                rc = found == 2 ? 0 : vol_err(s, BOXFS_E_NOTDIR, "create directory", p);
+            else if (r < 0)
                 rc = vol_err(s, r, "create directory", p);
             else
                 rc = undo_add(s, EMU_UNDO_CREATED_DIR, p, NULL, NULL, 0, 0);
