@@ -46,7 +46,7 @@ ParameterizedTestParameters(rules_baseline, family_glob_suppresses_the_family)
 }
 
 ParameterizedTest(int *i, rules_baseline, family_glob_suppresses_the_family, .init = rc_setup, .fini = rc_teardown,
-                  .timeout = 60)
+                  .timeout = RC_TIMEOUT)
 {
     const family_case *f = &families[*i];
     const rc_case *c = rc_case_named(f->name);
@@ -75,7 +75,7 @@ ParameterizedTest(int *i, rules_baseline, family_glob_suppresses_the_family, .in
 
 /* A glob for another component suppresses nothing. */
 Test(rules_baseline, baseline_of_another_component_suppresses_nothing, .init = rc_setup, .fini = rc_teardown,
-     .timeout = 60)
+     .timeout = RC_TIMEOUT)
 {
     const rc_case *c = rc_case_named("reg_abs_zwcreatekey_software");
     pnpbox_t_baseline("REG-* component=rcother accepted for rcother only\n");
@@ -98,7 +98,7 @@ Test(rules_baseline, baseline_of_another_component_suppresses_nothing, .init = r
  * location for now (suppresses FILE-OUTSIDE-STATE) must still see the
  * absolute path reported, and only that.
  */
-Test(rules_baseline, suppressing_one_of_two_rules_of_a_call, .init = rc_setup, .fini = rc_teardown, .timeout = 60)
+Test(rules_baseline, suppressing_one_of_two_rules_of_a_call, .init = rc_setup, .fini = rc_teardown, .timeout = RC_TIMEOUT)
 {
     const rc_case *c = rc_case_named("file_outside_drivers_log");
     const char *why = "the log moves to the Data directory in 2.0";
@@ -133,7 +133,7 @@ Test(rules_baseline, suppressing_one_of_two_rules_of_a_call, .init = rc_setup, .
     "C:\\Windows\\...: a baseline written from a report does not match"
 
 /* A baseline entry copied from a report's path for a file finding. */
-Test(rules_baseline, file_path_written_as_reports_print_it, .init = rc_setup, .fini = rc_teardown, .timeout = 60)
+Test(rules_baseline, file_path_written_as_reports_print_it, .init = rc_setup, .fini = rc_teardown, .timeout = RC_TIMEOUT)
 {
     const rc_case *c = rc_case_named("file_abs_systemroot_ini");
     pnpbox_t_baseline("FILE-ABSOLUTE-PATH component=rcdrv path=C:\\Windows\\System32\\drivers\\rcdrv.ini "
@@ -156,7 +156,7 @@ Test(rules_baseline, file_path_written_as_reports_print_it, .init = rc_setup, .f
 }
 
 /* Registry paths print and match the same way: \REGISTRY\MACHINE\... as in the report. */
-Test(rules_baseline, registry_path_written_as_reports_print_it, .init = rc_setup, .fini = rc_teardown, .timeout = 60)
+Test(rules_baseline, registry_path_written_as_reports_print_it, .init = rc_setup, .fini = rc_teardown, .timeout = RC_TIMEOUT)
 {
     const rc_case *c = rc_case_named("reg_abs_rtl_services");
     pnpbox_t_baseline("REG-* component=rcdrv path=\\REGISTRY\\MACHINE\\SYSTEM\\ControlSet001\\Services\\rcdrv\\Parameters "

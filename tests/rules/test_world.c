@@ -14,7 +14,7 @@
 
 #define M pnpbox_t_machine
 
-TestSuite(rules_world, .init = rc_setup, .fini = rc_teardown, .timeout = 60);
+TestSuite(rules_world, .init = rc_setup, .fini = rc_teardown, .timeout = RC_TIMEOUT);
 
 Test(rules_world, every_rule_has_two_snippets_and_twins)
 {
