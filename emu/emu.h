@@ -236,6 +236,7 @@ typedef struct emu_access {
     uint32_t access;          /* desired access */
     int write;                /* changes state */
     int creates;              /* may create the object */
+    int is_dir;               /* files: the object is (or is created as) a directory */
     pnpbox_component *comp;   /* the caller (NULL: the current component) */
     const GUID *iface_class;  /* EMU_ACC_IFACE */
     const char *detail;       /* EMU_ACC_QI: what broke the contract; free text otherwise */
@@ -247,9 +248,9 @@ typedef struct emu_access {
 
 
 
-/* Judge an access (rules.c).  In fail-fast mode a finding stops the test
- * through the fail-fast handler.  Never fails: an access that breaks no
- * rule gives an empty verdict. */
+/* Judge an access (rules.c).  In fail-fast mode the first error-level
+ * finding denies the access and stops the run (see emu_set_failfast).
+ * Never fails: an access that breaks no rule gives an empty verdict. */
 void emu_judge(pnpbox_machine *m, const emu_access *a, emu_verdict *v);
 /* The access's value name in UTF-8 (a->value, or a->wvalue converted into buf); NULL if none. */
 const char *emu_access_value(const emu_access *a, char *buf, size_t cap);
@@ -267,10 +268,18 @@ void emu_record(pnpbox_machine *m, const emu_access *a, const emu_verdict *v, em
 /* Both, for accesses recorded after the fact. */
 void emu_judge_record(pnpbox_machine *m, const emu_access *a, emu_status status);
 
-/* The fail-fast handler: prints the finding and the explanation, then
- * aborts (the Criterion harness installs one that fails the test). */
+/* The fail-fast handler, called once, at the first error-level violation,
+ * with the access and the rule; it must return (the denied API then
+ * unwinds normally, leaking nothing and holding no lock).  Without one,
+ * pnpbox prints the finding and its explanation on stderr.  The Criterion
+ * harness installs one that fails the test; `pnpbox verify` one that ends
+ * the lifecycle. */
 typedef void (*emu_failfast_fn)(pnpbox_machine *m, const emu_access *a, const emu_rule *r, void *ctx);
 void emu_set_failfast(pnpbox_machine *m, emu_failfast_fn fn, void *ctx);
+/* Fail-fast stopped the run (the handler has been called): accesses by
+ * judged components are refused without a verdict, and the lifecycle
+ * entry points refuse to go on (-ECANCELED). */
+int emu_failfast_stopped(pnpbox_machine *m);
 
 struct emu_baseline;
 void emu_baseline_free(struct emu_baseline *b);
@@ -378,6 +387,7 @@ struct pnpbox_machine {
     emu_event_store audit;
     emu_failfast_fn failfast;
     void *failfast_ctx;
+    int ff_stopped;             /* fail-fast stopped at a violation: later accesses and steps are refused */
     struct emu_baseline *baseline; /* suppressions (rules.c) */
 
     emu_pnp *pnp;

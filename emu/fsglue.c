@@ -68,6 +68,7 @@ static void describe(pnpbox_machine *m, const boxfs_request *r, emu_access *a, c
     a->creates = (r->access & BOXFS_ACCESS_CREATE) && !r->exists;
     if (r->op == BOXFS_OP_MKDIR)
         a->creates = 1;
+    a->is_dir = r->is_dir || r->op == BOXFS_OP_MKDIR;
     if (fc) {
         a->comp = fc->comp;
         a->prov = fc->prov;

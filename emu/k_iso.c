@@ -213,6 +213,15 @@ NTSTATUS IoOpenDriverRegistryKey(PDRIVER_OBJECT DriverObject, DRIVER_REGKEY_TYPE
             emu_log(m, "pnpbox: %s: IoOpenDriverRegistryKey(DriverRegKeyParameters) with write access 0x%x is "
                        "denied: Parameters is read-only (use DriverRegKeyPersistentState for runtime state)",
                     drv->service, (unsigned)DesiredAccess);
+            /* Windows refuses it; the attempt is still the finding the driver must see. */
+            char path[600];
+            snprintf(path, sizeof path, "\\REGISTRY\\MACHINE\\SYSTEM\\ControlSet001\\Services\\%s\\Parameters",
+                     drv->service);
+            prov.sel = "DriverRegKeyParameters";
+            prov.scope = EMU_SCOPE_SVC_PARAMETERS;
+            emu_access acc = {.api = "IoOpenDriverRegistryKey", .kind = EMU_ACC_REG, .op = EMU_OP_OPEN,
+                              .prov = &prov, .path = path, .access = DesiredAccess, .write = 1, .caller = caller};
+            emu_judge_record(m, &acc, st);
             goto out;
         }
         granted = key_access(a);

@@ -485,6 +485,8 @@ int pnpbox_driver_load(pnpbox_machine *m, const char *service, int32_t *status)
 {
     if (!m || !service)
         return -EINVAL;
+    if (emu_failfast_stopped(m))
+        return -ECANCELED; /* the message names the violation */
     emu_lock(m);
     emu_driver *d = emu_driver_find(m, service);
     int rc = 0;
@@ -556,6 +558,8 @@ int pnpbox_driver_unload(pnpbox_machine *m, const char *service, int32_t *status
 {
     if (!m || !service)
         return -EINVAL;
+    if (emu_failfast_stopped(m))
+        return -ECANCELED; /* the message names the violation */
     emu_lock(m);
     emu_driver *d = emu_driver_find(m, service);
     int rc = 0;
@@ -708,6 +712,8 @@ int pnpbox_device_start(pnpbox_machine *m, const char *instance, int32_t *status
 {
     if (!m || !instance)
         return -EINVAL;
+    if (emu_failfast_stopped(m))
+        return -ECANCELED; /* the message names the violation */
     emu_lock(m);
     emu_devnode *dn;
     int rc = emu_devnode_attach(m, instance, &dn);
@@ -757,6 +763,8 @@ int pnpbox_device_remove(pnpbox_machine *m, const char *instance, int surprise, 
 {
     if (!m || !instance)
         return -EINVAL;
+    if (emu_failfast_stopped(m))
+        return -ECANCELED; /* the message names the violation */
     emu_lock(m);
     emu_devnode *dn = emu_devnode_find(m, instance);
     int rc = 0;

@@ -335,7 +335,11 @@ static void judge_reg(pnpbox_machine *m, const emu_access *a, pnpbox_component *
     if (reg_owners(m, rel, &o, &shared) && !owns(&o, c)) {
         int sanctioned_share = shared && a->prov && a->prov->approved && a->prov->scope == EMU_SCOPE_SVC_SHARED;
         int app_read = c->kind == PNPBOX_COMP_APP && !a->write;
-        if (!sanctioned_share && !app_read)
+        /* Reading another device's interface key through the interface API is
+         * the sharing isolation recommends (IoOpenDeviceInterfaceRegistryKey,
+         * CM_Open_Device_Interface_Key). */
+        int iface_read = !a->write && a->prov && a->prov->approved && a->prov->scope == EMU_SCOPE_IFACE;
+        if (!sanctioned_share && !app_read && !iface_read)
             add(v, "REG-CROSS-COMPONENT");
     }
     char vbuf[1024];
@@ -385,9 +389,12 @@ static void judge_file(pnpbox_machine *m, const emu_access *a, pnpbox_component 
     if (a->write && (store || image)) {
         add(v, "FILE-DRIVER-STORE-WRITE");
     } else if (a->write) {
-        int ok = own_state || own_device || (dd && *dd && strchr(dd, '\\')) || (user && pd && *pd && strchr(pd, '\\')) ||
-                 (user && temp);
-        int root_file = (dd && *dd && !strchr(dd, '\\')) || (pd && *pd && !strchr(pd, '\\'));
+        /* Below a company directory of DriverData (and, in user mode, ProgramData), or that directory itself. */
+        int company_dd = dd && *dd && (strchr(dd, '\\') || a->is_dir);
+        int company_pd = user && pd && *pd && (strchr(pd, '\\') || a->is_dir);
+        int ok = own_state || own_device || company_dd || company_pd || (user && temp);
+        /* A file directly in DriverData or ProgramData; a company directory there is what isolation asks for. */
+        int root_file = !a->is_dir && ((dd && *dd && !strchr(dd, '\\')) || (pd && *pd && !strchr(pd, '\\')));
         if (root_file && a->creates)
             add(v, "FILE-DRIVERDATA-ROOT");
         else if (!ok && !(has_owner && shared))
@@ -564,6 +571,13 @@ void emu_judge(pnpbox_machine *m, const emu_access *a, emu_verdict *v)
     if (!c || c->kind == PNPBOX_COMP_HARNESS || c->kind == PNPBOX_COMP_INSTALLER ||
         c->kind == PNPBOX_COMP_EXTERNAL)
         return;
+    if (m->ff_stopped) {
+        /* Fail-fast stopped the run: whatever the driver still tries is
+         * refused without a verdict, so nothing changes and nothing more is
+         * reported after the first violation. */
+        v->deny = 1;
+        return;
+    }
     emu_lock(m);
     /* The same access through the same handle, with nothing changed since: the same verdict. */
     uint64_t key = 0;
@@ -603,11 +617,19 @@ void emu_judge(pnpbox_machine *m, const emu_access *a, emu_verdict *v)
         if (!strcmp(v->rules[i]->severity, "error"))
             errors++;
     }
+    /*
+     * Enforce denies an access that breaks an error-level rule; so does
+     * fail-fast, which also stops the run there.  Warnings are reported in
+     * every mode.  An IRP_MN_QUERY_INTERFACE answer is never denied: it was
+     * already given when pnpbox sees it, and Windows cannot take it back.
+     */
+    int deniable = a->kind != EMU_ACC_QI;
+    int stop = m->mode == PNPBOX_MODE_FAILFAST && errors;
     if (!v->n)
         v->outcome = PNPBOX_OUTCOME_ALLOWED;
     else if (!reported)
         v->outcome = PNPBOX_OUTCOME_SUPPRESSED;
-    else if (m->mode == PNPBOX_MODE_ENFORCE && errors)
+    else if ((m->mode == PNPBOX_MODE_ENFORCE || stop) && errors && deniable)
         v->outcome = PNPBOX_OUTCOME_DENIED, v->deny = 1;
     else
         v->outcome = PNPBOX_OUTCOME_REPORTED;
@@ -620,26 +642,31 @@ void emu_judge(pnpbox_machine *m, const emu_access *a, emu_verdict *v)
     }
     emu_failfast_fn ff = m->failfast;
     void *ffctx = m->failfast_ctx;
+    if (stop)
+        m->ff_stopped = 1;
     emu_unlock(m);
-    if (m->mode == PNPBOX_MODE_FAILFAST && reported) {
-        for (int i = 0; i < v->n; i++) {
-            if (v->suppressed[i])
-                continue;
-            emu_record(m, a, v, 0);
-            if (ff) {
-                ff(m, a, v->rules[i], ffctx);
-            } else {
-                fprintf(stderr,
-                        "pnpbox: fail-fast: %s: %s %s '%s' (component %s, handle origin %s)\n  %s\n  fix: %s\n",
-                        v->rules[i]->id, a->api, a->write ? "writes" : "reads", a->path ? a->path : "",
-                        c->name, a->absolute ? "absolute" : emu_prov_origin(a->prov), v->rules[i]->explanation,
-                        v->rules[i]->alternative);
-                abort();
-            }
-            break;
-        }
+    if (!stop)
+        return;
+    /* The first error-level violation: tell the handler, which returns; the
+     * calling API then fails with the denial and unwinds normally, and every
+     * later lifecycle step is refused (emu_failfast_stopped). */
+    const emu_rule *first = NULL;
+    for (int i = 0; i < v->n && !first; i++)
+        if (!v->suppressed[i] && !strcmp(v->rules[i]->severity, "error"))
+            first = v->rules[i];
+    emu_set_error(m, "fail-fast: stopped at the first violation: %s by %s '%s'", first->id, a->api ? a->api : "?",
+                  a->path ? a->path : "");
+    if (ff) {
+        ff(m, a, first, ffctx);
+    } else {
+        fprintf(stderr,
+                "pnpbox: fail-fast: %s: %s %s '%s' (component %s, handle origin %s)\n  %s\n  fix: %s\n",
+                first->id, a->api ? a->api : "?", a->write ? "writes" : "reads", a->path ? a->path : "", c->name,
+                a->absolute ? "absolute" : emu_prov_origin(a->prov), first->explanation, first->alternative);
     }
 }
+
+int emu_failfast_stopped(pnpbox_machine *m) { return m && m->ff_stopped; }
 
 void emu_set_failfast(pnpbox_machine *m, emu_failfast_fn fn, void *ctx)
 {

@@ -14,7 +14,6 @@
 #include "pnpbox/store.h"
 
 #include <errno.h>
-#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -47,9 +46,10 @@ static void usage(FILE *f)
           f);
 }
 
-static jmp_buf stop;
 static const char *stop_rule;
 
+/* Fail-fast: the first error-level violation.  The call is denied and the
+ * run stops at the end of the step (STOPPED below). */
 static void failfast(pnpbox_machine *m, const emu_access *a, const emu_rule *r, void *ctx)
 {
     (void)m;
@@ -57,8 +57,17 @@ static void failfast(pnpbox_machine *m, const emu_access *a, const emu_rule *r, 
     fprintf(stderr, "pnpbox: fail-fast: %s: %s %s '%s' (handle origin %s)\n", r->id, a->api ? a->api : "?",
             a->write ? "writes" : "reads", a->path ? a->path : "", a->absolute ? "absolute" : emu_prov_origin(a->prov));
     stop_rule = r->id;
-    longjmp(stop, 1);
 }
+
+/* After a step that ran driver code: did fail-fast stop the run? */
+#define STOPPED()                                                                                                  \
+    do {                                                                                                           \
+        if (emu_failfast_stopped(m)) {                                                                             \
+            pnpbox_report_step(r, "fail-fast", 0, (int32_t)0xC0000022, "stopped at the first violation: %s",       \
+                               stop_rule ? stop_rule : "?");                                                       \
+            goto collect;                                                                                          \
+        }                                                                                                          \
+    } while (0)
 
 /* The first hardware ID of the first model the INF offers for the target. */
 static char *first_hwid(const char *inf_path)
@@ -252,11 +261,6 @@ static int run(cli_ctx *ctx, int argc, char **argv)
     int32_t st = 0;
     if (usage_error)
         goto out;
-    if (setjmp(stop)) {
-        pnpbox_report_step(r, "fail-fast", 0, (int32_t)0xC0000022, "stopped at the first violation: %s", stop_rule);
-        goto collect;
-    }
-
     /* Stage and install. */
     if (pnpbox_driver_add(m, o.inf, &oem) < 0) {
         pnpbox_report_step(r, "stage", 0, (int32_t)0xC0000001, "%s", pnpbox_errmsg(m));
@@ -294,14 +298,18 @@ static int run(cli_ctx *ctx, int argc, char **argv)
     /* The lifecycle. */
     if (pnpbox_driver_load(m, service, &st) < 0 || st < 0) {
         pnpbox_report_step(r, "DriverEntry", 0, st, "%s", pnpbox_errmsg(m));
+        STOPPED();
         goto collect;
     }
     pnpbox_report_step(r, "DriverEntry", 1, st, "%s", service);
+    STOPPED();
     if (pnpbox_device_start(m, instance, &st) < 0 || st < 0) {
         pnpbox_report_step(r, "AddDevice + IRP_MN_START_DEVICE", 0, st, "%s", pnpbox_errmsg(m));
+        STOPPED();
         goto unload;
     }
     pnpbox_report_step(r, "AddDevice + IRP_MN_START_DEVICE", 1, st, "%s", instance);
+    STOPPED();
 
     if (o.update_inf) {
         char *oem2 = NULL, *oldf = NULL, *newf = NULL;
@@ -327,24 +335,29 @@ static int run(cli_ctx *ctx, int argc, char **argv)
         free(oldf);
         free(newf);
         int started = 0;
+        STOPPED();
         if (pnpbox_device_state(m, instance, &started, NULL) == 0 && !started) {
             if (pnpbox_device_start(m, instance, &st) < 0 || st < 0) {
                 pnpbox_report_step(r, "update: restart", 0, st, "%s", pnpbox_errmsg(m));
+                STOPPED();
                 goto unload;
             }
         }
         pnpbox_report_step(r, "update: restart", 1, 0, "from the new store folder");
+        STOPPED();
     }
 remove:
     if (pnpbox_device_remove(m, instance, 0, &st) < 0 || st < 0)
         pnpbox_report_step(r, "IRP_MN_QUERY_REMOVE + REMOVE", 0, st, "%s", pnpbox_errmsg(m));
     else
         pnpbox_report_step(r, "IRP_MN_QUERY_REMOVE + REMOVE", 1, st, NULL);
+    STOPPED();
 unload:
     if (pnpbox_driver_unload(m, service, &st) < 0 || st < 0)
         pnpbox_report_step(r, "DriverUnload", 0, st, "%s", pnpbox_errmsg(m));
     else
         pnpbox_report_step(r, "DriverUnload", 1, st, NULL);
+    STOPPED();
 collect:
     pnpbox_report_collect(r, m, 0);
 out:;

@@ -36,6 +36,13 @@ static pnpbox_machine *M(void)
     return pnpbox_t_machine;
 }
 
+/*
+ * Fail-fast: the first error-level violation fails the test here, with the
+ * call, the handle's origin and the explanation.  The handler returns (the
+ * denied API unwinds normally); the lifecycle helpers then end the test
+ * (stopped() below), and code the test runs itself sees its further calls
+ * refused.
+ */
 static void failfast(pnpbox_machine *m, const emu_access *a, const emu_rule *r, void *ctx)
 {
     (void)m;
@@ -44,7 +51,14 @@ static void failfast(pnpbox_machine *m, const emu_access *a, const emu_rule *r, 
                  a->api ? a->api : "?", a->write ? "writes" : "reads", a->path ? a->path : "",
                  pnpbox_component_name(a->comp ? a->comp : pnpbox_current_component()),
                  a->absolute ? "absolute" : emu_prov_origin(a->prov), r->explanation, r->alternative);
-    cr_assert_fail("isolation violation %s in fail-fast mode", r->id);
+    cr_expect_fail("isolation violation %s in fail-fast mode", r->id);
+}
+
+/* After a lifecycle step: end the test if fail-fast stopped the run. */
+static void stopped(const char *step)
+{
+    if (pnpbox_t_machine && emu_failfast_stopped(pnpbox_t_machine))
+        cr_assert_fail("%s: %s", step, pnpbox_errmsg(pnpbox_t_machine));
 }
 
 void pnpbox_fixture_init(void)
@@ -150,8 +164,10 @@ void pnpbox_t_driver_so(const char *service, const char *so_path)
 int32_t pnpbox_t_load(const char *service)
 {
     int32_t st = 0;
+    stopped("load");
     int rc = pnpbox_driver_load(M(), service, &st);
     cr_assert_eq(rc, 0, "cannot load driver '%s': %s", service, pnpbox_errmsg(M()));
+    stopped("load");
     invalidate();
     return st;
 }
@@ -159,8 +175,10 @@ int32_t pnpbox_t_load(const char *service)
 int32_t pnpbox_t_start(const char *instance)
 {
     int32_t st = 0;
+    stopped("start");
     int rc = pnpbox_device_start(M(), instance, &st);
     cr_assert_eq(rc, 0, "cannot start '%s': %s", instance, pnpbox_errmsg(M()));
+    stopped("start");
     invalidate();
     return st;
 }
@@ -168,8 +186,10 @@ int32_t pnpbox_t_start(const char *instance)
 static int32_t remove_dev(const char *instance, int surprise)
 {
     int32_t st = 0;
+    stopped("remove");
     int rc = pnpbox_device_remove(M(), instance, surprise, &st);
     cr_assert_eq(rc, 0, "cannot remove '%s': %s", instance, pnpbox_errmsg(M()));
+    stopped("remove");
     invalidate();
     return st;
 }
@@ -180,8 +200,10 @@ int32_t pnpbox_t_surprise_remove(const char *instance) { return remove_dev(insta
 int32_t pnpbox_t_unload(const char *service)
 {
     int32_t st = 0;
+    stopped("unload");
     int rc = pnpbox_driver_unload(M(), service, &st);
     cr_assert_eq(rc, 0, "cannot unload '%s': %s", service, pnpbox_errmsg(M()));
+    stopped("unload");
     invalidate();
     return st;
 }
@@ -194,6 +216,7 @@ void pnpbox_t_update(const char *instance, const char *new_inf_path)
     cr_assert_eq(rc, 0, "cannot update '%s' to '%s': %s", instance, new_inf_path, pnpbox_errmsg(M()));
     free(oldf);
     free(newf);
+    stopped("update");
     invalidate();
 }
 
