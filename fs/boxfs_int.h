@@ -85,6 +85,11 @@ typedef struct boxfs_node {
     /* FUSE: names under which the kernel may cache this node */
     char *knames[BOXFS_KNAMES_MAX];
     int nknames;
+    /* FUSE passthrough: the backing file the kernel's inode is tied to
+     * (one per inode at a time), shared by the mount's handles on it */
+    int backing_id;
+    unsigned backing_refs;
+    uint64_t backing_ino;
 } boxfs_node;
 
 /* A directory snapshot entry. */
@@ -111,6 +116,9 @@ struct boxfs_file {
     size_t nsnap, cursor;
     int snapped;
     struct boxfs_file *onext, *oprev; /* vol's list of in-process handles */
+    /* FUSE: the node's backing id this handle holds a reference to when the
+     * mount's I/O on it goes straight to the backing file, else 0 */
+    int backing_id;
 };
 
 /* Kernel cache invalidation, provided by the mount (called under vol->lock,
@@ -282,5 +290,8 @@ int boxfs_file_write_at(boxfs_file *f, const boxfs_caller *who, const void *buf,
 int boxfs_file_write_begin(boxfs_file *f, const boxfs_caller *who, int64_t off, size_t len,
                            boxfs_request *req);
 void boxfs_file_write_end(boxfs_file *f, boxfs_request *req, int err, size_t put);
+/* Set the archive attribute of a file handle with write access, as its
+ * first write would (FUSE passthrough: the writes never reach boxfs). */
+void boxfs_file_set_archive(boxfs_file *f);
 
 #endif

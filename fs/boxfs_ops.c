@@ -891,6 +891,12 @@ static void set_archive(boxfs_file *f)
     f->archive_set = 1;
 }
 
+void boxfs_file_set_archive(boxfs_file *f)
+{
+    if (f && !f->is_dir && f->fd >= 0 && (f->access & BOXFS_ACCESS_WRITE))
+        set_archive(f);
+}
+
 int boxfs_file_write_begin(boxfs_file *f, const boxfs_caller *who, int64_t off, size_t len,
                            boxfs_request *req)
 {
