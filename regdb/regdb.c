@@ -38,7 +38,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_SAVEPOINT] = "SAVEPOINT r",
     [ST_RELEASE] = "RELEASE r",
     [ST_ROLLBACK_TO] = "ROLLBACK TO r",
-    [ST_LOOKUP] = "SELECT id, flags FROM keys WHERE parent=?1 AND uname=?2",
+    [ST_LOOKUP] = "SELECT id, flags, name FROM keys WHERE parent=?1 AND uname=?2",
     [ST_KEY_GET] = "SELECT parent, name, class, flags, mtime FROM keys WHERE id=?1",
     [ST_KEY_INSERT] = "INSERT INTO keys(parent, uname, name, flags, class, mtime) VALUES(?1,?2,?3,?4,?5,?6)",
     [ST_KEY_TOUCH] = "UPDATE keys SET mtime=?2 WHERE id=?1",
@@ -257,6 +257,42 @@ static void lcache_put(regdb *db, regdb_key parent, const unsigned char *u, size
     memcpy(e->uname, u, nb);
 }
 
+/* The key cache slot for id (regdb_int.h), or NULL for a file store. */
+static regdb_kslot *kcache_slot(regdb *db, regdb_key id)
+{
+    if (db->is_file || id <= 0)
+        return NULL;
+    if (!db->kcache && !(db->kcache = calloc(REGDB_KCACHE_SLOTS, sizeof *db->kcache)))
+        return NULL;
+    return &db->kcache[(uint64_t)id & (REGDB_KCACHE_SLOTS - 1)];
+}
+
+static regdb_kslot *kcache_get(regdb *db, regdb_key id)
+{
+    regdb_kslot *e = db->kcache && !db->is_file && id > 0 ? &db->kcache[(uint64_t)id & (REGDB_KCACHE_SLOTS - 1)]
+                                                           : NULL;
+    return e && e->gen == db->lgen && e->id == id ? e : NULL;
+}
+
+/* name: the stored case, nb bytes. */
+static void kcache_put(regdb *db, regdb_key id, regdb_key parent, unsigned flags, const void *name, size_t nb)
+{
+    regdb_kslot *e = kcache_slot(db, id);
+    if (!e)
+        return;
+    e->gen = db->lgen;
+    e->id = id;
+    e->parent = parent;
+    e->flags = flags;
+    if (nb / 2 <= REGDB_KCACHE_NAME) {
+        e->nlen = (uint16_t)(nb / 2);
+        if (nb)
+            memcpy(e->name, name, nb);
+    } else {
+        e->nlen = REGDB_KCACHE_NONAME;
+    }
+}
+
 /* ---------------------------------------------------------------- time */
 
 int64_t regdb_filetime_now(void)
@@ -265,6 +301,53 @@ int64_t regdb_filetime_now(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     /* 11644473600 s between 1601-01-01 and 1970-01-01. */
     return ((int64_t)ts.tv_sec + 11644473600LL) * 10000000LL + ts.tv_nsec / 100;
+}
+
+/* ---------------------------------------------------------------- last-write times */
+
+/*
+ * Stamp key's last-write time with now; REGDB_E_DELETED if the key does not
+ * exist.  Inside one transaction a key is stamped once: its later changes
+ * in that transaction keep the first stamp, microseconds older (the
+ * transaction's changes appear together when it commits).  That saves an
+ * UPDATE per value when an install writes twenty values to a handful of
+ * keys.  The set of stamped keys is forgotten at the end of the outermost
+ * transaction, at any rollback, and when a key is deleted (lgen moves);
+ * regdb_set_last_write takes its key out.
+ */
+static int touched(regdb *db, regdb_key key)
+{
+    if (db->depth == 0 || db->touched_lgen != db->lgen)
+        return 0;
+    for (int i = 0; i < db->ntouched; i++)
+        if (db->touched[i] == key)
+            return 1;
+    return 0;
+}
+
+static void untouch_all(regdb *db) { db->ntouched = 0; }
+
+static int touch(regdb *db, regdb_key key, int64_t now)
+{
+    if (touched(db, key))
+        return 0;
+    sqlite3_stmt *s = stmt(db, ST_KEY_TOUCH);
+    if (!s)
+        return REGDB_E_IO;
+    sqlite3_bind_int64(s, 1, key);
+    sqlite3_bind_int64(s, 2, now);
+    int rc = exec_stmt(db, s, "cannot update key time");
+    if (rc == 0 && sqlite3_changes(db->sql) == 0)
+        rc = REGDB_E_DELETED;
+    if (rc == 0 && db->depth > 0) {
+        if (db->touched_lgen != db->lgen) {
+            db->touched_lgen = db->lgen;
+            db->ntouched = 0;
+        }
+        if (db->ntouched < (int)(sizeof db->touched / sizeof db->touched[0]))
+            db->touched[db->ntouched++] = key;
+    }
+    return rc;
 }
 
 /* ---------------------------------------------------------------- transactions */
@@ -319,6 +402,8 @@ int regdb_begin(regdb *db)
     int rc = exec_id(db, db->depth == 0 ? ST_BEGIN : ST_SAVEPOINT, "cannot begin transaction");
     if (rc < 0)
         return rc;
+    if (db->depth == 0)
+        untouch_all(db);
     db->depth++;
     return 0;
 }
@@ -339,9 +424,11 @@ int regdb_commit(regdb *db)
             events_drop_to(db, 0);
             db->gen++;
             lcache_clear(db);
+            untouch_all(db);
             return rc;
         }
         db->depth = 0;
+        untouch_all(db);
         fire_events(db);
         return 0;
     }
@@ -360,6 +447,7 @@ int regdb_rollback(regdb *db)
         return REGDB_E_TXN;
     db->gen++;
     lcache_clear(db); /* keys made in the undone part are gone */
+    untouch_all(db);  /* and their times are back */
     if (db->depth == 1) {
         int rc = 0;
         if (!sqlite3_get_autocommit(db->sql))
@@ -459,6 +547,11 @@ static int queue_event(regdb *db, int hook_id, regdb_key watched, regdb_key chan
 
 static int key_parent(regdb *db, regdb_key key, regdb_key *parent)
 {
+    regdb_kslot *e = kcache_get(db, key);
+    if (e) {
+        *parent = e->parent;
+        return 0;
+    }
     sqlite3_stmt *s = stmt(db, ST_KEY_GET);
     if (!s)
         return REGDB_E_IO;
@@ -466,6 +559,8 @@ static int key_parent(regdb *db, regdb_key key, regdb_key *parent)
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         *parent = sqlite3_column_int64(s, 0);
+        kcache_put(db, key, *parent, (unsigned)sqlite3_column_int(s, 3), sqlite3_column_blob(s, 1),
+                   (size_t)sqlite3_column_bytes(s, 1));
         sqlite3_reset(s);
         return 0;
     }
@@ -782,6 +877,7 @@ static void close_for_good(regdb *db)
     free(db->out_cls);
     free(db->kcur.uname);
     free(db->lcache);
+    free(db->kcache);
     free(db->hooks);
     free(db->events);
     free(db->sp_events);
@@ -835,6 +931,8 @@ static int lookup(regdb *db, regdb_key parent, const uint16_t *name, size_t n, r
         return REGDB_E_NOMEM;
     regdb_lslot *e = lcache_slot(db, parent, u, n * 2);
     if (e && e->gen == db->lgen && e->parent == parent && e->ulen == n * 2 && !memcmp(e->uname, u, n * 2)) {
+        if (!e->id)
+            return REGDB_E_NOTFOUND;
         *id = e->id;
         *flags = e->flags;
         return 0;
@@ -848,13 +946,16 @@ static int lookup(regdb *db, regdb_key parent, const uint16_t *name, size_t n, r
     if (rc == SQLITE_ROW) {
         *id = sqlite3_column_int64(s, 0);
         *flags = (unsigned)sqlite3_column_int(s, 1);
-        sqlite3_reset(s);
         lcache_put(db, parent, u, n * 2, *id, *flags);
+        kcache_put(db, *id, parent, *flags, sqlite3_column_blob(s, 2), (size_t)sqlite3_column_bytes(s, 2));
+        sqlite3_reset(s);
         return 0;
     }
     sqlite3_reset(s);
-    if (rc == SQLITE_DONE)
+    if (rc == SQLITE_DONE) {
+        lcache_put(db, parent, u, n * 2, 0, 0); /* until insert_key puts the key in this very slot */
         return REGDB_E_NOTFOUND;
+    }
     return regdb__sqlerr(db, rc, "cannot look up key");
 }
 
@@ -1065,20 +1166,21 @@ static int insert_key(regdb *db, regdb_key parent, const uint16_t *name, size_t 
     if (rc < 0)
         return rc;
     *out = sqlite3_last_insert_rowid(db->sql);
-    lcache_put(db, parent, u, n * 2, *out, kflags); /* a rollback empties the cache */
+    lcache_put(db, parent, u, n * 2, *out, kflags); /* a rollback empties the caches */
+    kcache_put(db, *out, parent, kflags, name, n * 2);
     /* The parent's subkey list changed: its last-write time moves. */
-    s = stmt(db, ST_KEY_TOUCH);
-    if (!s)
-        return REGDB_E_IO;
-    sqlite3_bind_int64(s, 1, parent);
-    sqlite3_bind_int64(s, 2, now);
-    if ((rc = exec_stmt(db, s, "cannot update key time")) < 0)
-        return rc;
+    if ((rc = touch(db, parent, now)) < 0)
+        return rc == REGDB_E_DELETED ? 0 : rc; /* the parent was just found: it exists */
     return notify(db, parent, REGDB_CHANGE_NAME);
 }
 
 static int key_flags(regdb *db, regdb_key key, unsigned *flags)
 {
+    regdb_kslot *e = kcache_get(db, key);
+    if (e) {
+        *flags = e->flags;
+        return 0;
+    }
     sqlite3_stmt *s = stmt(db, ST_KEY_GET);
     if (!s)
         return REGDB_E_IO;
@@ -1205,7 +1307,6 @@ static int delete_common(regdb *db, regdb_key key, int tree)
     }
     if ((rc = wbegin(db)) < 0)
         return rc;
-    lcache_clear(db);
     if (!tree) {
         rc = key_has_children(db, key);
         if (rc > 0) {
@@ -1250,19 +1351,14 @@ static int delete_common(regdb *db, regdb_key key, int tree)
         if ((rc = exec_stmt(db, s, "cannot delete key")) < 0)
             goto done;
     }
-    {
-        sqlite3_stmt *s = stmt(db, ST_KEY_TOUCH);
-        if (!s) {
-            rc = REGDB_E_IO;
+    if ((rc = touch(db, parent, regdb_filetime_now())) < 0) {
+        if (rc != REGDB_E_DELETED) /* as before: a parent that went is no error */
             goto done;
-        }
-        sqlite3_bind_int64(s, 1, parent);
-        sqlite3_bind_int64(s, 2, regdb_filetime_now());
-        if ((rc = exec_stmt(db, s, "cannot update key time")) < 0)
-            goto done;
+        rc = 0;
     }
     rc = notify(db, parent, REGDB_CHANGE_NAME);
 done:
+    lcache_clear(db); /* after the walks above, which fill the caches */
     return wend(db, rc);
 }
 
@@ -1285,6 +1381,9 @@ int regdb_set_last_write(regdb *db, regdb_key key, int64_t filetime)
     rc = exec_stmt(db, s, "cannot set key time");
     if (rc == 0 && sqlite3_changes(db->sql) == 0)
         rc = REGDB_E_DELETED;
+    for (int i = 0; i < db->ntouched; i++) /* a later change stamps it again */
+        if (db->touched[i] == key)
+            db->touched[i--] = db->touched[--db->ntouched];
     return wend(db, rc);
 }
 
@@ -1367,16 +1466,29 @@ int regdb_key_path(regdb *db, regdb_key key, uint16_t **path, size_t *len)
             rc = REGDB_E_LOOP;
             break;
         }
-        sqlite3_bind_int64(s, 1, k);
-        int r = sqlite3_step(s);
-        if (r != SQLITE_ROW) {
-            sqlite3_reset(s);
-            rc = r == SQLITE_DONE ? REGDB_E_DELETED : regdb__sqlerr(db, r, "cannot read key");
-            break;
+        size_t nb;
+        const uint16_t *nm;
+        regdb_key parent;
+        int from_sql = 0;
+        regdb_kslot *e = kcache_get(db, k);
+        if (e && e->nlen != REGDB_KCACHE_NONAME) {
+            nb = e->nlen;
+            nm = e->name;
+            parent = e->parent;
+        } else {
+            sqlite3_bind_int64(s, 1, k);
+            int r = sqlite3_step(s);
+            if (r != SQLITE_ROW) {
+                sqlite3_reset(s);
+                rc = r == SQLITE_DONE ? REGDB_E_DELETED : regdb__sqlerr(db, r, "cannot read key");
+                break;
+            }
+            nb = (size_t)sqlite3_column_bytes(s, 1) / 2;
+            nm = sqlite3_column_blob(s, 1);
+            parent = sqlite3_column_int64(s, 0);
+            kcache_put(db, k, parent, (unsigned)sqlite3_column_int(s, 3), nm, nb * 2);
+            from_sql = 1;
         }
-        size_t nb = (size_t)sqlite3_column_bytes(s, 1) / 2;
-        const uint16_t *nm = sqlite3_column_blob(s, 1);
-        regdb_key parent = sqlite3_column_int64(s, 0);
         /* Prepend "\" + name: grow and shift. */
         if (n + nb + 2 > cap) {
             size_t c = cap ? cap * 2 : 128;
@@ -1384,7 +1496,8 @@ int regdb_key_path(regdb *db, regdb_key key, uint16_t **path, size_t *len)
                 c *= 2;
             uint16_t *b2 = realloc(buf, c * sizeof *b2);
             if (!b2) {
-                sqlite3_reset(s);
+                if (from_sql)
+                    sqlite3_reset(s);
                 rc = REGDB_E_NOMEM;
                 break;
             }
@@ -1396,7 +1509,8 @@ int regdb_key_path(regdb *db, regdb_key key, uint16_t **path, size_t *len)
         if (nb)
             memcpy(buf + 1, nm, nb * sizeof *buf);
         n += nb + 1;
-        sqlite3_reset(s);
+        if (from_sql)
+            sqlite3_reset(s);
         k = parent;
     }
     if (rc < 0) {
@@ -1577,24 +1691,29 @@ int regdb_set_value(regdb *db, regdb_key key, const uint16_t *name, size_t name_
         return rc;
     if (data_len > 0x7fffffff)
         return REGDB_E_TOOLONG;
-    if ((rc = wbegin(db)) < 0)
-        return rc;
-    /* Touch first: it also tells whether the key still exists. */
-    sqlite3_stmt *s = stmt(db, ST_KEY_TOUCH);
-    if (!s)
-        return wend(db, REGDB_E_IO);
-    sqlite3_bind_int64(s, 1, key);
-    sqlite3_bind_int64(s, 2, regdb_filetime_now());
-    rc = exec_stmt(db, s, "cannot update key time");
-    if (rc == 0 && sqlite3_changes(db->sql) == 0)
-        rc = REGDB_E_DELETED;
-    if (rc < 0)
-        return wend(db, rc);
+    /* A key this transaction stamped already: the upsert is the whole change,
+     * and one statement is atomic by itself, so no savepoint either. */
+    int single = touched(db, key) && !db->readonly;
+    if (!single) {
+        if ((rc = wbegin(db)) < 0)
+            return rc;
+        /* Touch first: it also tells whether the key still exists. */
+        if ((rc = touch(db, key, regdb_filetime_now())) < 0)
+            return wend(db, rc);
+    }
     const unsigned char *u;
+    sqlite3_stmt *s;
     if (uname_of(db, name, name_len, &u) < 0)
-        return wend(db, REGDB_E_NOMEM);
-    if (!(s = stmt(db, ST_VAL_UPSERT)))
-        return wend(db, REGDB_E_IO);
+        rc = REGDB_E_NOMEM;
+    else if (!(s = stmt(db, ST_VAL_UPSERT)))
+        rc = REGDB_E_IO;
+    if (rc < 0) {
+        if (single) {
+            db->gen++;
+            return rc;
+        }
+        return wend(db, rc);
+    }
     sqlite3_bind_int64(s, 1, key);
     sqlite3_bind_blob(s, 2, u, (int)(name_len * 2), SQLITE_STATIC);
     sqlite3_bind_blob(s, 3, name_len ? (const void *)name : "", (int)(name_len * 2), SQLITE_STATIC);
@@ -1603,6 +1722,10 @@ int regdb_set_value(regdb *db, regdb_key key, const uint16_t *name, size_t name_
     rc = exec_stmt(db, s, "cannot set value");
     if (rc == 0)
         rc = notify(db, key, REGDB_CHANGE_LAST_SET);
+    if (single) {
+        db->gen++;
+        return rc;
+    }
     return wend(db, rc);
 }
 
@@ -1628,13 +1751,8 @@ int regdb_delete_value(regdb *db, regdb_key key, const uint16_t *name, size_t na
         int k = regdb_key_check(db, key);
         rc = k < 0 ? k : REGDB_E_NOTFOUND;
     }
-    if (rc == 0) {
-        if (!(s = stmt(db, ST_KEY_TOUCH)))
-            return wend(db, REGDB_E_IO);
-        sqlite3_bind_int64(s, 1, key);
-        sqlite3_bind_int64(s, 2, regdb_filetime_now());
-        rc = exec_stmt(db, s, "cannot update key time");
-    }
+    if (rc == 0 && (rc = touch(db, key, regdb_filetime_now())) == REGDB_E_DELETED)
+        rc = 0; /* a value was deleted from it: it exists */
     if (rc == 0)
         rc = notify(db, key, REGDB_CHANGE_LAST_SET);
     return wend(db, rc);

@@ -72,15 +72,35 @@ typedef struct regdb_cursor {
 } regdb_cursor;
 
 /*
- * The look-up cache of a memory store: (parent, upcased name) -> key, for
- * keys known to exist.  Ids are never reused and a key's flags never
- * change, so an entry stays true until a key is deleted or a change is
- * rolled back (a key created in it vanishes), or the store is rebooted or
- * recycled: each of those bumps lgen, which empties the cache at once.
- * File stores, which other processes change, have none.
+ * The look-up cache of a memory store: (parent, upcased name) -> key, or
+ * id 0 for a name known to be missing.  Ids are never reused and a key's
+ * flags never change, so an entry stays true until a key is deleted or a
+ * change is rolled back (a key created in it vanishes, a deleted one comes
+ * back), or the store is rebooted or recycled: each of those bumps lgen,
+ * which empties the cache at once.  A "missing" entry ends when the key is
+ * made: insert_key is the only place keys are made, and it writes the new
+ * key into the slot its name hashes to, the very slot of that entry.  File
+ * stores, which other processes change, have none.
  */
 #define REGDB_LCACHE_SLOTS 256 /* a power of two */
 #define REGDB_LCACHE_NAME 96   /* longest cached name, bytes of UTF-16BE */
+
+/*
+ * The key cache of a memory store, by id: parent and stored-case name of
+ * keys known to exist (same rules and the same lgen as the look-up cache).
+ * It answers existence checks and builds key paths without a query.
+ */
+#define REGDB_KCACHE_SLOTS 256 /* a power of two; slot = id mod size */
+#define REGDB_KCACHE_NAME 48   /* longest cached name, code units */
+#define REGDB_KCACHE_NONAME 0xffff
+
+typedef struct regdb_kslot {
+    uint64_t gen;
+    regdb_key id, parent;
+    unsigned flags; /* REGDB_KEY_* */
+    uint16_t nlen;  /* REGDB_KCACHE_NONAME: the name was too long to keep */
+    uint16_t name[REGDB_KCACHE_NAME];
+} regdb_kslot;
 
 typedef struct regdb_lslot {
     uint64_t gen; /* the entry holds while this equals db->lgen */
@@ -120,7 +140,13 @@ struct regdb {
     int sp_cap;
 
     regdb_lslot *lcache;    /* memory stores: REGDB_LCACHE_SLOTS entries, made on first use */
+    regdb_kslot *kcache;    /* memory stores: REGDB_KCACHE_SLOTS entries, made on first use */
     uint64_t lgen;
+
+    /* keys whose last-write time the current transaction has set (touch()) */
+    regdb_key touched[8];
+    int ntouched;
+    uint64_t touched_lgen;  /* the set holds while this equals lgen */
 
     struct regdb_closer *closers; /* regdb_on_close callbacks, newest first */
     struct cow_image *img;        /* a snapshot clone: the image it may be recycled for */

@@ -459,3 +459,129 @@ Test(regdb_lookup_cache, links_and_many_names)
             cr_assert_eq(k, ids[i], "name %d", i);
         }
 }
+
+Test(regdb_lookup_cache, key_paths_and_checks_follow_deletes)
+{
+    /* a name longer than the key cache keeps, between two short ones */
+    static const char longname[] = "A-very-long-key-name-that-is-longer-than-forty-eight-code-units-0123456789";
+    uint16_t path[200];
+    size_t n = 0;
+    for (const char *c = "\\Registry\\Machine\\P\\"; *c; c++)
+        path[n++] = (uint16_t)*c;
+    for (const char *c = longname; *c; c++)
+        path[n++] = (uint16_t)*c;
+    for (const char *c = "\\Leaf"; *c; c++)
+        path[n++] = (uint16_t)*c;
+    regdb_key leaf, mid;
+    cr_assert_eq(regdb_create_key(mdb, 0, path, n, REGDB_CREATE_PATH, NULL, 0, &leaf, NULL), 0);
+    for (int round = 0; round < 2; round++) { /* the second round comes from the caches */
+        uint16_t *p;
+        size_t len;
+        cr_assert_eq(regdb_key_path(mdb, leaf, &p, &len), 0);
+        cr_assert_str_eq(t_u8(p, len), "\\REGISTRY\\MACHINE\\P\\A-very-long-key-name-that-is-longer-than-forty-eight-"
+                                       "code-units-0123456789\\Leaf");
+        free(p);
+        cr_assert_eq(regdb_key_check(mdb, leaf), 0);
+    }
+    regdb_key_info ki;
+    cr_assert_eq(regdb_query_key(mdb, leaf, &ki), 0);
+    mid = ki.parent;
+    cr_assert_eq(regdb_delete_tree(mdb, mid), 0);
+    uint16_t *p = NULL;
+    cr_assert_eq(regdb_key_path(mdb, leaf, &p, NULL), REGDB_E_DELETED);
+    cr_assert_eq(regdb_key_check(mdb, leaf), REGDB_E_DELETED);
+    cr_assert_eq(regdb_key_check(mdb, mid), REGDB_E_DELETED);
+    regdb_value v;
+    cr_assert_eq(regdb_query_value(mdb, leaf, W("x"), &v), REGDB_E_DELETED);
+    cr_assert_eq(regdb_set_dword(mdb, leaf, L"x", 1), REGDB_E_DELETED);
+    /* a key created and rolled back: its id is dead too */
+    regdb_key t;
+    cr_assert_eq(regdb_begin(mdb), 0);
+    cr_assert_eq(regdb_create_key(mdb, 0, W("\\Registry\\Machine\\Gone"), 0, NULL, 0, &t, NULL), 0);
+    cr_assert_eq(regdb_key_check(mdb, t), 0);
+    cr_assert_eq(regdb_rollback(mdb), 0);
+    cr_assert_eq(regdb_key_check(mdb, t), REGDB_E_DELETED);
+    cr_assert_eq(regdb_key_path(mdb, t, &p, NULL), REGDB_E_DELETED);
+}
+
+/* ---- last-write times: stamped once per key and transaction, never lost ---- */
+
+static int64_t lw(regdb_key k)
+{
+    regdb_key_info ki;
+    cr_assert_eq(regdb_query_key(mdb, k, &ki), 0);
+    return ki.last_write;
+}
+
+Test(regdb_lookup_cache, last_write_times_inside_transactions)
+{
+    regdb_key k, sub;
+    cr_assert_eq(regdb_create_key(mdb, 0, W("\\Registry\\Machine\\T"), 0, NULL, 0, &k, NULL), 0);
+    cr_assert_eq(regdb_set_last_write(mdb, k, 1000), 0);
+    cr_assert_eq(regdb_set_dword(mdb, k, L"a", 1), 0);
+    cr_assert_gt(lw(k), 1000, "a value set stamps the key");
+
+    /* an explicit time inside a transaction, then a change: stamped again */
+    cr_assert_eq(regdb_begin(mdb), 0);
+    cr_assert_eq(regdb_set_dword(mdb, k, L"a", 2), 0);
+    cr_assert_eq(regdb_set_last_write(mdb, k, 1000), 0);
+    cr_assert_eq(regdb_set_dword(mdb, k, L"b", 2), 0);
+    cr_assert_gt(lw(k), 1000);
+    /* a rolled-back part takes its stamp with it; the next change stamps anew */
+    cr_assert_eq(regdb_set_last_write(mdb, k, 1000), 0);
+    cr_assert_eq(regdb_begin(mdb), 0);
+    cr_assert_eq(regdb_set_dword(mdb, k, L"c", 3), 0);
+    cr_assert_eq(regdb_rollback(mdb), 0);
+    cr_assert_eq(lw(k), 1000);
+    cr_assert_eq(regdb_set_dword(mdb, k, L"d", 4), 0);
+    cr_assert_gt(lw(k), 1000);
+    /* a new subkey stamps its parent, once stamped or not */
+    cr_assert_eq(regdb_set_last_write(mdb, k, 1000), 0);
+    cr_assert_eq(regdb_create_key(mdb, k, W("Sub"), 0, NULL, 0, &sub, NULL), 0);
+    cr_assert_gt(lw(k), 1000);
+    /* a key deleted inside the transaction is gone for later writes */
+    cr_assert_eq(regdb_set_dword(mdb, sub, L"x", 1), 0);
+    cr_assert_eq(regdb_set_dword(mdb, sub, L"y", 1), 0);
+    cr_assert_eq(regdb_delete_key(mdb, sub), 0);
+    cr_assert_eq(regdb_set_dword(mdb, sub, L"z", 1), REGDB_E_DELETED);
+    cr_assert_eq(regdb_commit(mdb), 0);
+    uint32_t v = 0;
+    cr_assert_eq(regdb_get_dword(mdb, k, L"a", &v), 0);
+    cr_assert_eq(v, 2);
+    cr_assert_eq(regdb_get_dword(mdb, k, L"c", &v), REGDB_E_NOTFOUND);
+    cr_assert_eq(regdb_get_dword(mdb, k, L"d", &v), 0);
+    cr_assert_eq(v, 4);
+    /* after the commit a change stamps again */
+    cr_assert_eq(regdb_set_last_write(mdb, k, 1000), 0);
+    cr_assert_eq(regdb_delete_value(mdb, k, W("d")), 0);
+    cr_assert_gt(lw(k), 1000);
+}
+
+Test(regdb_lookup_cache, a_missing_name_is_found_once_made)
+{
+    int rc;
+    regdb_key m, k;
+    cr_assert_eq(regdb_create_key(mdb, 0, W("\\Registry\\Machine\\M"), 0, NULL, 0, &m, NULL), 0);
+    for (int round = 0; round < 2; round++) { /* the second miss comes from the cache */
+        open_or(mdb, W("\\Registry\\Machine\\M\\Later"), &rc);
+        cr_assert_eq(rc, REGDB_E_NOTFOUND);
+    }
+    cr_assert_eq(regdb_create_key(mdb, m, W("LATER"), 0, NULL, 0, &k, NULL), 0);
+    cr_assert_eq(open_or(mdb, W("\\Registry\\Machine\\M\\later"), &rc), k);
+    cr_assert_eq(rc, 0);
+    /* made through a path with missing parents, by an import, then dropped by a rollback */
+    open_or(mdb, W("\\Registry\\Machine\\M\\A\\B"), &rc);
+    cr_assert_eq(rc, REGDB_E_NOTFOUND);
+    static const char reg[] = "Windows Registry Editor Version 5.00\r\n\r\n"
+                              "[HKEY_LOCAL_MACHINE\\M\\A\\B]\r\n\"v\"=dword:00000001\r\n";
+    cr_assert_eq(regdb_import(mdb, reg, sizeof reg - 1, NULL), 0);
+    regdb_key b = open_or(mdb, W("\\Registry\\Machine\\M\\A\\B"), &rc);
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(regdb_begin(mdb), 0);
+    cr_assert_eq(regdb_delete_key(mdb, b), 0);
+    open_or(mdb, W("\\Registry\\Machine\\M\\A\\B"), &rc);
+    cr_assert_eq(rc, REGDB_E_NOTFOUND);
+    cr_assert_eq(regdb_rollback(mdb), 0);
+    cr_assert_eq(open_or(mdb, W("\\Registry\\Machine\\M\\A\\B"), &rc), b, "the rolled-back delete brings it back");
+    cr_assert_eq(rc, 0);
+}
