@@ -198,6 +198,15 @@ static uint32_t attrs_of(emu_inst *s, const char *vpath)
     return boxfs_stat(s->m->vol, &s->who, NULL, vpath, &st) == 0 ? st.attributes : 0;
 }
 
+/* Create one directory its caller knows to be missing, logged for undo; a
+ * volume error is returned as is (no message: the caller falls back to
+ * emu_inst_mkdirs, which tells what is in the way). */
+static int mkdir_logged(emu_inst *s, const char *vdir)
+{
+    int r = boxfs_mkdir(s->m->vol, &s->who, NULL, vdir);
+    return r < 0 ? r : undo_add(s, EMU_UNDO_CREATED_DIR, vdir, NULL, NULL, 0, 0);
+}
+
 int emu_inst_mkdirs(emu_inst *s, const char *vdir)
 {
     char *p = strdup(vdir);
@@ -932,6 +941,9 @@ typedef struct stage_file {
     char *rel;      /* package-relative path, '\'-separated */
     char *host;     /* where it is on the host */
     uint32_t lineno;
+    unsigned char *data; /* the contents read while hashing, or NULL (read again to copy) */
+    size_t len;
+    uint64_t h_before, h_after; /* the package hash up to this file, and with it */
 } stage_file;
 
 typedef struct stage {
@@ -1127,8 +1139,8 @@ static int add_file(stage *g, const char *rel, uint32_t lineno)
         g->fcap = nc;
     }
     stage_file *f = &g->files[g->nfiles];
+    memset(f, 0, sizeof *f);
     f->rel = strdup(rel);
-    f->host = NULL;
     f->lineno = lineno;
     if (!f->rel)
         return -ENOMEM;
@@ -1148,6 +1160,7 @@ static void stage_free(stage *g)
     for (size_t i = 0; i < g->nfiles; i++) {
         free(g->files[i].rel);
         free(g->files[i].host);
+        free(g->files[i].data);
     }
     free(g->files);
     emu_inf_free_list(g->incl, g->nincl);
@@ -1285,9 +1298,18 @@ static int list_files(stage *g)
 }
 
 /* Hash a host file into h (streaming); *size gets its size. */
-static int hash_host_file(const char *host, uint64_t *h, const char *rel)
+/*
+ * A package's files are hashed (the store folder is named after the hash),
+ * then copied, hashing again what is copied: a package that changes in
+ * between is refused.  Files up to this many bytes in all are kept from the
+ * first read instead, and copied from memory: what is copied then is what
+ * was hashed, by construction, and each file is read once.
+ */
+#define STAGE_KEEP_BYTES (8u << 20)
+
+static int hash_host_file(stage_file *f, uint64_t *h, size_t *budget)
 {
-    int fd = open(host, O_RDONLY | O_CLOEXEC);
+    int fd = open(f->host, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
     struct stat st;
@@ -1296,7 +1318,36 @@ static int hash_host_file(const char *host, uint64_t *h, const char *rel)
         close(fd);
         return e;
     }
-    *h = fnv_header(*h, rel, (uint64_t)st.st_size);
+    *h = fnv_header(*h, f->rel, (uint64_t)st.st_size);
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size <= *budget) {
+        /* Kept: read exactly the size hashed into the header; a file that grew is a change. */
+        size_t n = (size_t)st.st_size, off = 0;
+        unsigned char *buf = malloc(n + 1);
+        int rc = buf ? 0 : -ENOMEM;
+        while (rc == 0) {
+            ssize_t r = read(fd, buf + off, n + 1 - off);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0)
+                rc = -errno;
+            else if (r == 0)
+                break;
+            else if ((off += (size_t)r) > n)
+                rc = -EAGAIN;
+        }
+        close(fd);
+        if (rc == 0 && off != n)
+            rc = -EAGAIN; /* shrank since fstat */
+        if (rc < 0) {
+            free(buf);
+            return rc == -EAGAIN ? -EIO : rc;
+        }
+        *h = fnv(*h, buf, n);
+        f->data = buf;
+        f->len = n;
+        *budget -= n;
+        return 0;
+    }
     unsigned char buf[65536];
     for (;;) {
         ssize_t r = read(fd, buf, sizeof buf);
@@ -1318,25 +1369,61 @@ static int hash_host_file(const char *host, uint64_t *h, const char *rel)
 static int package_hash(stage *g)
 {
     uint64_t h = fnv(FNV_OFFSET, g->inf_data, g->inf_len);
+    size_t budget = STAGE_KEEP_BYTES;
     for (size_t i = 0; i < g->nfiles; i++) {
-        int rc = hash_host_file(g->files[i].host, &h, g->files[i].rel);
+        g->files[i].h_before = h;
+        int rc = hash_host_file(&g->files[i], &h, &budget);
         if (rc < 0) {
             emu_set_error(g->m, "cannot stage '%s': cannot read '%s': %s", g->host_inf, g->files[i].host,
-                          strerror(-rc));
+                          rc == -EIO ? "it changed while it was read" : strerror(-rc));
             return rc;
         }
+        g->files[i].h_after = h;
     }
     g->hash = h;
     return 0;
 }
 
-/* Copy a host file onto the volume (a new file, logged); *h hashes what was copied. */
-static int copy_in(stage *g, const char *host, const char *vpath, const char *rel, uint64_t *h)
+/* Write a kept file's contents to a new volume file (logged). */
+static int copy_kept(stage *g, const stage_file *sf, const char *vpath)
 {
     emu_inst *s = g->s;
+    boxfs_open_args a = {.path = vpath, .access = BOXFS_ACCESS_WRITE, .disposition = BOXFS_CREATE,
+                         .options = BOXFS_NON_DIRECTORY_FILE};
+    boxfs_file *f;
+    int rc = boxfs_open(g->m->vol, &s->who, &a, &f, NULL);
+    if (rc < 0)
+        return vol_err(s, rc, "create", vpath);
+    rc = undo_add(s, EMU_UNDO_CREATED_FILE, vpath, NULL, NULL, 0, 0);
+    size_t put = 0;
+    while (rc == 0 && put < sf->len) {
+        size_t done = 0;
+        int w = boxfs_write(f, &s->who, sf->data + put, sf->len - put, (int64_t)put, &done);
+        if (w < 0)
+            rc = vol_err(s, w, "write", vpath);
+        else if (!done)
+            rc = vol_err(s, BOXFS_E_IO, "write", vpath);
+        put += done;
+    }
+    boxfs_close(f);
+    return rc;
+}
+
+/* Copy a host file onto the volume (a new file, logged); *h hashes what was copied. */
+static int copy_in(stage *g, const stage_file *sf, const char *vpath, uint64_t *h)
+{
+    emu_inst *s = g->s;
+    const char *host = sf->host, *rel = sf->rel;
     int rc = emu_inst_fault(s, "copy");
     if (rc)
         return rc;
+    if (sf->data) { /* what is written is what was hashed: no need to hash it again... */
+        if (*h == sf->h_before)
+            *h = sf->h_after;
+        else /* ...unless an earlier file changed, which must still show */
+            *h = fnv(fnv_header(*h, rel, sf->len), sf->data, sf->len);
+        return copy_kept(g, sf, vpath);
+    }
     int fd = open(host, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         rc = -errno;
@@ -1610,10 +1697,22 @@ static int stage_run(stage *g, char **published)
     snprintf(temp, sizeof temp, "%s\\stage-%016llx-%ld", EMU_STORE_TEMP_VDIR, (unsigned long long)g->hash,
              (long)getpid());
     snprintf(final, sizeof final, "%s\\%s", EMU_STORE_VDIR, g->folder);
-    int temp_root_existed = emu_inst_exists(s, EMU_STORE_TEMP_VDIR) == 2;
-    if (emu_inst_exists(s, temp) && (rc = emu_inst_rmtree(s, temp)) < 0)
+    int temp_root = emu_inst_exists(s, EMU_STORE_TEMP_VDIR), temp_root_existed = temp_root == 2;
+    /* A stage folder left by a crash can only be there if Temp is. */
+    if (temp_root_existed && emu_inst_exists(s, temp) && (rc = emu_inst_rmtree(s, temp)) < 0)
         return vol_err(s, rc, "clean up", temp);
-    if ((rc = emu_inst_mkdirs(s, temp)) < 0)
+    /* Temp (unless there) and the stage folder are known to be missing: made
+     * straight away; anything unexpected goes the careful way. */
+    rc = 0;
+    if (temp_root != 1) {
+        if (!temp_root_existed)
+            rc = mkdir_logged(s, EMU_STORE_TEMP_VDIR);
+        if (rc == 0)
+            rc = mkdir_logged(s, temp);
+        if (rc == -ENOMEM) /* the undo log, not the volume */
+            return rc;
+    }
+    if ((temp_root == 1 || rc < 0) && (rc = emu_inst_mkdirs(s, temp)) < 0)
         return rc;
     uint64_t h2 = fnv(FNV_OFFSET, g->inf_data, g->inf_len);
     char vp[1200];
@@ -1628,9 +1727,9 @@ static int stage_run(stage *g, char **published)
         }
         char *bs = strrchr(vp, '\\');
         *bs = 0;
-        rc = emu_inst_mkdirs(s, vp);
+        rc = strchr(f->rel, '\\') ? emu_inst_mkdirs(s, vp) : 0; /* else it goes in the stage folder itself */
         *bs = '\\';
-        if (rc < 0 || (rc = copy_in(g, f->host, vp, f->rel, &h2)) < 0)
+        if (rc < 0 || (rc = copy_in(g, f, vp, &h2)) < 0)
             return rc;
     }
     if (h2 != g->hash) {
