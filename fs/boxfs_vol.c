@@ -671,7 +671,11 @@ int boxfs_node_fd(boxfs *vol, boxfs_node *n, int *fdp)
         if (m->gone)
             return BOXFS_E_STALE;
         pfd = m->parent == vol->root ? vol->rootfd : m->parent->fd;
-        fd = openat(pfd, m->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        /* Readable when it can be, so loading the directory reads it straight
+         * (dc_load); O_PATH for a directory we may only pass through. */
+        fd = openat(pfd, m->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 && errno == EACCES)
+            fd = openat(pfd, m->name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
             return errno == ENOMEM || errno == EMFILE || errno == ENFILE ? BOXFS_E_NOMEM
                                                                          : BOXFS_E_STALE;
@@ -803,21 +807,29 @@ static int dc_load(boxfs *vol, boxfs_node *n)
 {
     char buf[16384] __attribute__((aligned(__alignof__(struct dirent64))));
     int fd, dfd, err = 0;
+    int fresh = n != vol->root && n->fd < 0; /* boxfs_node_fd opens it now, at offset 0 */
     err = boxfs_node_fd(vol, n, &fd);
     if (err)
         return err;
     watch_dir(vol, n, fd); /* before reading: later changes arrive as events */
-    dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0)
-        return boxfs_from_errno(errno);
+    /*
+     * Read through the node's own descriptor when it is readable (rewound
+     * unless just opened), saving an open and a close; an O_PATH one (a
+     * directory we may only pass through, or the root) fails with EBADF
+     * and a descriptor is opened for the read.
+     */
+    dfd = n != vol->root && (fresh || lseek(fd, 0, SEEK_SET) == 0) ? fd : -1;
+    ssize_t r = dfd >= 0 ? getdents64(dfd, buf, sizeof buf) : -1;
+    if (r < 0 && (dfd < 0 || errno == EBADF)) {
+        if ((dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+            return boxfs_from_errno(errno);
+        r = getdents64(dfd, buf, sizeof buf);
+    }
     dc_clear(&n->dc);
     vol->scans++;
-    if (dc_grow(&n->dc)) {
-        close(dfd);
-        return BOXFS_E_NOMEM;
-    }
-    for (;;) {
-        ssize_t r = getdents64(dfd, buf, sizeof buf);
+    if (dc_grow(&n->dc))
+        err = BOXFS_E_NOMEM;
+    while (!err) {
         if (r < 0) {
             err = boxfs_from_errno(errno);
             break;
@@ -829,10 +841,11 @@ static int dc_load(boxfs *vol, boxfs_node *n)
             off += de->d_reclen;
             err = dc_load_entry(n, fd, de->d_name, de->d_type, (uint64_t)de->d_ino);
         }
-        if (err)
-            break;
+        if (!err)
+            r = getdents64(dfd, buf, sizeof buf);
     }
-    close(dfd);
+    if (dfd != fd)
+        close(dfd);
     if (err) {
         dc_clear(&n->dc);
         return err;
@@ -1352,8 +1365,6 @@ static int skeleton_path(boxfs *vol, const char *path)
     return err;
 }
 
-#define SKEL_DEPTH 8
-
 /* Nothing but "." and ".." in the directory (1), something else (0), or an error. */
 static int dir_is_empty(int fd)
 {
@@ -1388,59 +1399,55 @@ static int dir_is_empty(int fd)
  * open) is made with plain mkdirat: nothing is scanned, cached or watched,
  * so each directory is loaded on first use (watched, then read) like any
  * other.  skeleton_path scans every directory it makes, some ten system
- * calls each, for directories a test may never touch.  1 if done, 0 if the
- * volume is not brand-new (the caller walks), or an error as
- * skeleton_path gives it.  Under the lock.
+ * calls each, for directories a test may never touch.  Each level is made
+ * by its path below the root, with no descriptor per level: the root was
+ * empty and every level on the way was made just before by this function
+ * (a process of the same user racing to swap one for a symlink could move
+ * where a directory lands, as it could with the volume's files anyway).
+ * 1 if done, 0 if the volume is not brand-new (the caller walks), or an
+ * error as skeleton_path gives it.  Under the lock.
  */
 static int skeleton_fresh(boxfs *vol)
 {
-    int fds[SKEL_DEPTH + 1]; /* fds[d]: the directory at depth d (0: the root) */
-    const char *open_comp[SKEL_DEPTH];
-    char paths[sizeof skeleton / sizeof skeleton[0]][64];
-    int depth = 0, err;
+    char made[64][64]; /* prefixes made so far */
+    size_t nmade = 0;
+    int err;
     if (vol->root->dc.valid || vol->all_head || (err = dir_is_empty(vol->rootfd)) == 0)
         return 0;
     if (err < 0)
         return err;
     err = 0;
-    fds[0] = vol->rootfd;
     for (size_t i = 0; i < sizeof skeleton / sizeof skeleton[0] && !err; i++) {
-        const char *comp[SKEL_DEPTH];
-        int m = 0, k = 0;
-        snprintf(paths[i], sizeof paths[i], "%s", skeleton[i]);
-        for (char *c = paths[i], *save = NULL; m < SKEL_DEPTH && (c = strtok_r(c, "/", &save)); c = NULL)
-            comp[m++] = c;
-        while (k < depth && k < m - 1 && !strcmp(open_comp[k], comp[k]))
-            k++;
-        while (depth > k)
-            close(fds[depth--]);
-        for (; k < m && !err; k++) {
-            int existed = mkdirat(fds[k], comp[k], 0755) != 0;
-            if (existed && errno != EEXIST) {
-                err = boxfs_from_errno(errno);
-                break;
-            }
-            int fd = k + 1 < m ? openat(fds[k], comp[k], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
-            if ((k + 1 < m && fd < 0) || (k + 1 == m && existed)) {
-                /* made meanwhile by someone else: it must be a directory (as skeleton_path says) */
-                struct stat st;
-                if (fstatat(fds[k], comp[k], &st, AT_SYMLINK_NOFOLLOW))
+        char path[64];
+        size_t len = strlen(skeleton[i]);
+        if (len >= sizeof path)
+            return BOXFS_E_NAMETOOLONG;
+        memcpy(path, skeleton[i], len + 1);
+        for (size_t end = 0; end <= len && !err; end++) {
+            if (path[end] != '/' && path[end] != 0)
+                continue;
+            char c = path[end];
+            path[end] = 0;
+            int seen = 0;
+            for (size_t k = 0; k < nmade && !seen; k++)
+                seen = !strcmp(made[k], path);
+            if (!seen) {
+                if (mkdirat(vol->rootfd, path, 0755) == 0) {
+                    if (nmade < sizeof made / sizeof made[0])
+                        snprintf(made[nmade++], sizeof made[0], "%s", path);
+                } else if (errno != EEXIST) {
                     err = boxfs_from_errno(errno);
-                else if (!S_ISDIR(st.st_mode))
-                    err = S_ISREG(st.st_mode) ? BOXFS_E_NOTDIR : BOXFS_E_SYMLINK;
-                else if (fd < 0 && k + 1 < m)
-                    err = BOXFS_E_STALE;
-                if (err || k + 1 == m)
-                    break;
+                } else { /* made meanwhile by someone else: it must be a directory (as skeleton_path says) */
+                    struct stat st;
+                    if (fstatat(vol->rootfd, path, &st, AT_SYMLINK_NOFOLLOW))
+                        err = boxfs_from_errno(errno);
+                    else if (!S_ISDIR(st.st_mode))
+                        err = S_ISREG(st.st_mode) ? BOXFS_E_NOTDIR : BOXFS_E_SYMLINK;
+                }
             }
-            if (k + 1 == m)
-                break;
-            fds[++depth] = fd;
-            open_comp[k] = comp[k];
+            path[end] = c;
         }
     }
-    while (depth > 0)
-        close(fds[depth--]);
     boxfs_inval_node(vol, vol->root);
     return err ? err : 1;
 }
