@@ -143,13 +143,76 @@ out:
     return st;
 }
 
+/*
+ * Device object lifetime.  Attaching a device to a stack takes a reference
+ * on the device it is attached to, and IoDetachDevice drops it (the WDK
+ * documents that IoDetachDevice decrements the target's reference count).
+ * IoDeleteDevice marks the object deleted and unlinks it from its driver;
+ * the memory goes when the last reference does.  So the WDK remove order of
+ * a stack, where each driver passes IRP_MN_REMOVE_DEVICE down, then calls
+ * IoDetachDevice and IoDeleteDevice, never touches freed memory: a lower
+ * filter deleted while the function driver above is still attached lives
+ * until that driver detaches.
+ */
+static void devobj_release(PDEVICE_OBJECT dev);
+
+/* Undo dev's own attachment: the device below no longer has it above, and loses dev's reference. */
+static void release_lower(emu_devobj *o)
+{
+    PDEVICE_OBJECT lower = o->lower;
+    if (!lower)
+        return;
+    o->lower = NULL;
+    if (lower->AttachedDevice == o->dev)
+        lower->AttachedDevice = NULL;
+    devobj_release(lower);
+}
+
 static void free_devobj(PDEVICE_OBJECT dev)
 {
     emu_devobj *o = emu_devobj_of(dev);
-    if (o)
+    if (o) {
+        /* Deleted while still attached (a driver that skipped IoDetachDevice): detach it now,
+         * so the device below neither points at freed memory nor keeps its reference. */
+        release_lower(o);
         free(o->name);
+    }
     dev->Type = 0;
     free(dev);
+}
+
+/* Drop one reference; a deleted device goes with its last one. */
+static void devobj_release(PDEVICE_OBJECT dev)
+{
+    emu_devobj *o = emu_devobj_of(dev);
+    if (!o)
+        return;
+    if (__atomic_sub_fetch(&dev->ReferenceCount, 1, __ATOMIC_ACQ_REL) <= 0 && o->deleted)
+        free_devobj(dev);
+}
+
+/*
+ * The PnP manager's teardown (emu_pnp_free): every device object still on
+ * a driver's list is freed, whatever references remain (the machine goes).
+ * First every attachment is undone, so deleted devices waiting for their
+ * last reference go too, then the listed devices are freed: freeing them in
+ * one pass would reach a lower device already freed through the one above.
+ */
+void emu_devobjs_free(emu_pnp *p)
+{
+    for (emu_driver *d = p->drivers; d; d = d->next)
+        for (PDEVICE_OBJECT dev = d->obj.DeviceObject; dev; dev = dev->NextDevice) {
+            emu_devobj *o = emu_devobj_of(dev);
+            if (o)
+                release_lower(o);
+        }
+    for (emu_driver *d = p->drivers; d; d = d->next) {
+        for (PDEVICE_OBJECT dev = d->obj.DeviceObject, next; dev; dev = next) {
+            next = dev->NextDevice;
+            free_devobj(dev);
+        }
+        d->obj.DeviceObject = NULL;
+    }
 }
 
 void IoDeleteDevice(PDEVICE_OBJECT DeviceObject)
@@ -168,7 +231,8 @@ void IoDeleteDevice(PDEVICE_OBJECT DeviceObject)
                    "first",
                 o->drv ? o->drv->service : "?");
     if (DeviceObject->AttachedDevice)
-        emu_log(m, "pnpbox: warning: IoDeleteDevice of a device another device is still attached to");
+        emu_log(m, "pnpbox: warning: IoDeleteDevice of a device another device is still attached to (it is "
+                   "freed when that device detaches)");
     /* Unlink from the driver's list. */
     PDRIVER_OBJECT d = DeviceObject->DriverObject;
     for (PDEVICE_OBJECT *pp = &d->DeviceObject; *pp; pp = &(*pp)->NextDevice) {
@@ -177,9 +241,11 @@ void IoDeleteDevice(PDEVICE_OBJECT DeviceObject)
             break;
         }
     }
+    DeviceObject->NextDevice = NULL;
     o->deleted = 1;
     if (o->dn && o->dn->pdo == DeviceObject)
         o->dn->pdo = NULL;
+    /* Referenced (a device still attached above, ObReferenceObject): freed by the last release. */
     if (DeviceObject->ReferenceCount <= 0)
         free_devobj(DeviceObject);
     emu_unlock(m);
@@ -195,11 +261,14 @@ void ObReferenceObject(PVOID Object)
 void ObDereferenceObject(PVOID Object)
 {
     PDEVICE_OBJECT d = Object;
-    emu_devobj *o = emu_devobj_of(d);
-    if (!o)
+    pnpbox_machine *m = emu_machine();
+    if (!emu_devobj_of(d))
         return;
-    if (__atomic_sub_fetch(&d->ReferenceCount, 1, __ATOMIC_ACQ_REL) <= 0 && o->deleted)
-        free_devobj(d);
+    if (m)
+        emu_lock(m);
+    devobj_release(d);
+    if (m)
+        emu_unlock(m);
 }
 
 PDEVICE_OBJECT IoGetAttachedDevice(PDEVICE_OBJECT DeviceObject)
@@ -244,6 +313,7 @@ NTSTATUS IoAttachDeviceToDeviceStackSafe(PDEVICE_OBJECT SourceDevice, PDEVICE_OB
         return STATUS_NO_SUCH_DEVICE;
     }
     top->AttachedDevice = SourceDevice;
+    ObReferenceObject(top); /* dropped by IoDetachDevice */
     SourceDevice->StackSize = (CCHAR)(top->StackSize + 1);
     SourceDevice->AlignmentRequirement = top->AlignmentRequirement;
     SourceDevice->SectorSize = top->SectorSize;
@@ -270,11 +340,13 @@ void IoDetachDevice(PDEVICE_OBJECT TargetDevice)
     emu_lock(m);
     PDEVICE_OBJECT above = TargetDevice->AttachedDevice;
     emu_devobj *ao = emu_devobj_of(above);
-    if (ao)
-        ao->lower = NULL;
-    else
+    if (ao && ao->lower == TargetDevice) {
+        /* Drops the attachment's reference: a target IoDeleteDevice already deleted goes now. */
+        release_lower(ao);
+    } else {
         bugcheck(m, "IoDetachDevice of a device nothing is attached to");
-    TargetDevice->AttachedDevice = NULL;
+        TargetDevice->AttachedDevice = NULL;
+    }
     emu_unlock(m);
 }
 

@@ -891,6 +891,7 @@ static void shutdown_all(pnpbox_machine *m)
 }
 
 void emu_symlinks_free(emu_pnp *p);
+void emu_devobjs_free(emu_pnp *p); /* k_io.c */
 
 void emu_pnp_free(pnpbox_machine *m)
 {
@@ -909,16 +910,11 @@ void emu_pnp_free(pnpbox_machine *m)
         nx = n->next;
         free(n);
     }
+    /* Device objects drivers failed to delete are freed with them (and deleted ones
+     * a leftover attachment still held). */
+    emu_devobjs_free(p);
     for (emu_driver *d = p->drivers, *nx; d; d = nx) {
         nx = d->next;
-        /* Device objects a driver failed to delete are freed with it. */
-        for (PDEVICE_OBJECT dev = d->obj.DeviceObject, dn2; dev; dev = dn2) {
-            dn2 = dev->NextDevice;
-            emu_devobj *o = emu_devobj_of(dev);
-            if (o)
-                free(o->name);
-            free(dev);
-        }
         if (d->dl)
             dlclose(d->dl);
         free(d->service);

@@ -249,13 +249,11 @@ static NTSTATUS attach(PDRIVER_OBJECT drv, PDEVICE_OBJECT pdo, PDEVICE_OBJECT *o
 
 /*
  * The common PnP dispatch: START runs `started` after the lower drivers;
- * REMOVE passes the IRP down, detaches and deletes the device, the WDK
- * samples' order.  detach_first detaches before passing REMOVE down: the
- * work-around rcqi (above a filter) needs because pnpbox frees a device
- * object in IoDeleteDevice even while another device is still attached to
- * it, so the canonical order reads freed memory in IoDetachDevice.
+ * REMOVE passes the IRP down, then detaches and deletes the device, the
+ * WDK samples' order (rcqi runs it above its lower filter rcqiexp, which
+ * deletes its device while rcqi is still attached to it).
  */
-static NTSTATUS pnp_dispatch_ex(PDEVICE_OBJECT dev, PIRP irp, void (*started)(PDEVICE_OBJECT), int detach_first)
+static NTSTATUS pnp_dispatch(PDEVICE_OBJECT dev, PIRP irp, void (*started)(PDEVICE_OBJECT))
 {
     rc_ext *x = dev->DeviceExtension;
     PIO_STACK_LOCATION s = IoGetCurrentIrpStackLocation(irp);
@@ -271,11 +269,8 @@ static NTSTATUS pnp_dispatch_ex(PDEVICE_OBJECT dev, PIRP irp, void (*started)(PD
         PDEVICE_OBJECT lower = x->lower;
         irp->IoStatus.Status = STATUS_SUCCESS;
         IoSkipCurrentIrpStackLocation(irp);
-        if (detach_first)
-            IoDetachDevice(lower);
         st = IoCallDriver(lower, irp);
-        if (!detach_first)
-            IoDetachDevice(lower);
+        IoDetachDevice(lower);
         IoDeleteDevice(dev);
         return st;
     }
@@ -287,11 +282,6 @@ static NTSTATUS pnp_dispatch_ex(PDEVICE_OBJECT dev, PIRP irp, void (*started)(PD
     default:
         return pass_down(dev, irp);
     }
-}
-
-static NTSTATUS pnp_dispatch(PDEVICE_OBJECT dev, PIRP irp, void (*started)(PDEVICE_OBJECT))
-{
-    return pnp_dispatch_ex(dev, irp, started, 0);
 }
 
 static void Unload(PDRIVER_OBJECT drv) { (void)drv; }
@@ -566,7 +556,7 @@ static NTSTATUS qiexp_entry(PDRIVER_OBJECT drv, PUNICODE_STRING path)
     return STATUS_SUCCESS;
 }
 
-static NTSTATUS qi_pnp(PDEVICE_OBJECT dev, PIRP irp) { return pnp_dispatch_ex(dev, irp, NULL, 1); }
+static NTSTATUS qi_pnp(PDEVICE_OBJECT dev, PIRP irp) { return pnp_dispatch(dev, irp, NULL); }
 
 static NTSTATUS qi_add(PDRIVER_OBJECT drv, PDEVICE_OBJECT pdo)
 {
