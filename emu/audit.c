@@ -27,7 +27,19 @@
 typedef struct emu_intern {
     char **slot;
     size_t cap, n;
+    /* The per-rule findings of events (pnpbox_event.findings), freed with the machine. */
+    pnpbox_event_finding **blocks;
+    size_t nblocks, blocks_cap;
+    /* registry.db's audit table has the findings column: 0 not checked yet, 1 yes, -1 it cannot be added. */
+    int findings_col;
 } emu_intern;
+
+static emu_intern *intern_table(pnpbox_machine *m)
+{
+    if (!m->intern)
+        m->intern = calloc(1, sizeof(emu_intern));
+    return m->intern;
+}
 
 static uint64_t hash_str(const char *s)
 {
@@ -41,8 +53,8 @@ static const char *intern(pnpbox_machine *m, const char *s)
 {
     if (!s)
         return NULL;
-    emu_intern *t = m->intern;
-    if (!t && !(t = m->intern = calloc(1, sizeof *t)))
+    emu_intern *t = intern_table(m);
+    if (!t)
         return NULL;
     if (t->n * 2 >= t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 256;
@@ -82,7 +94,118 @@ static void intern_free(emu_intern *t)
     for (size_t i = 0; i < t->cap; i++)
         free(t->slot[i]);
     free(t->slot);
+    for (size_t i = 0; i < t->nblocks; i++)
+        free(t->blocks[i]);
+    free(t->blocks);
     free(t);
+}
+
+/* ---------------------------------------------------------------- per-rule findings
+ * An event that broke rules carries one pnpbox_event_finding per rule:
+ * its own outcome and, when suppressed, its own baseline entry's
+ * justification (a call that breaks two rules may have only one of them
+ * suppressed).  The arrays live until the machine goes. */
+
+/* A findings array of n entries owned by the machine, or NULL when out of memory. */
+static pnpbox_event_finding *findings_new(pnpbox_machine *m, size_t n)
+{
+    emu_intern *t = intern_table(m);
+    if (!t || !n)
+        return NULL;
+    if (t->nblocks == t->blocks_cap) {
+        size_t cap = t->blocks_cap ? t->blocks_cap * 2 : 64;
+        pnpbox_event_finding **b = realloc(t->blocks, cap * sizeof *b);
+        if (!b)
+            return NULL;
+        t->blocks = b;
+        t->blocks_cap = cap;
+    }
+    pnpbox_event_finding *f = calloc(n, sizeof *f);
+    if (f)
+        t->blocks[t->nblocks++] = f;
+    return f;
+}
+
+/* The findings of a verdict: each rule, suppressed with its own entry's justification or with the
+ * access's outcome.  *first_why gets the first suppressed rule's justification (pnpbox_event's). */
+static const pnpbox_event_finding *verdict_findings(pnpbox_machine *m, const emu_access *a, const emu_verdict *v,
+                                                    pnpbox_component *c, size_t *n, const char **first_why)
+{
+    *n = 0;
+    *first_why = NULL;
+    if (!v || !v->n)
+        return NULL;
+    pnpbox_event_finding *f = findings_new(m, (size_t)v->n);
+    for (int i = 0; i < v->n; i++) {
+        const char *why = v->suppressed[i] ? intern(m, emu_baseline_justification(m, v->rules[i], c, a->path)) : NULL;
+        if (why && !*first_why)
+            *first_why = why;
+        if (!f)
+            continue;
+        f[i].rule = intern(m, v->rules[i]->id);
+        f[i].outcome = v->suppressed[i] ? PNPBOX_OUTCOME_SUPPRESSED : v->outcome;
+        f[i].justification = why;
+    }
+    if (f)
+        *n = (size_t)v->n;
+    return f;
+}
+
+/*
+ * The persisted form of an event's findings (the audit table's findings
+ * column): one line per rule, "RULE-ID<TAB>outcome<TAB>justification"; a
+ * justification is one baseline line, so it holds no newline (any is
+ * written as a space).
+ */
+static char *findings_text(const pnpbox_event *e)
+{
+    if (!e->nfindings)
+        return NULL;
+    pb_buf b = PB_BUF_INIT;
+    for (size_t i = 0; i < e->nfindings; i++) {
+        const pnpbox_event_finding *f = &e->findings[i];
+        pb_buf_printf(&b, "%s%s\t%d\t", i ? "\n" : "", f->rule ? f->rule : "", (int)f->outcome);
+        for (const char *p = f->justification ? f->justification : ""; *p; p++)
+            pb_buf_addc(&b, *p == '\n' || *p == '\r' ? ' ' : *p);
+    }
+    return pb_buf_steal(&b);
+}
+
+/* Parse findings_text() back; lines that do not parse are skipped. */
+static const pnpbox_event_finding *findings_parse(pnpbox_machine *m, const char *text, size_t *n)
+{
+    *n = 0;
+    if (!text || !*text)
+        return NULL;
+    size_t lines = 1;
+    for (const char *p = text; *p; p++)
+        lines += *p == '\n';
+    pnpbox_event_finding *f = findings_new(m, lines);
+    if (!f)
+        return NULL;
+    char *copy = strdup(text);
+    if (!copy)
+        return NULL;
+    size_t k = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line && k < lines; line = strtok_r(NULL, "\n", &save)) {
+        char *t1 = strchr(line, '\t');
+        char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+        if (!t1 || !t2 || t1 == line)
+            continue;
+        *t1 = *t2 = 0;
+        char *end = NULL;
+        long o = strtol(t1 + 1, &end, 10);
+        if (!end || *end || o < PNPBOX_OUTCOME_ALLOWED || o > PNPBOX_OUTCOME_SUPPRESSED)
+            continue;
+        f[k].rule = intern(m, line);
+        f[k].outcome = (pnpbox_outcome)o;
+        f[k].justification = o == PNPBOX_OUTCOME_SUPPRESSED ? intern(m, t2 + 1) : NULL;
+        k++;
+    }
+    free(copy);
+    *n = k;
+    return k ? f : NULL;
 }
 
 static char *caller_name(void *addr)
@@ -98,15 +221,59 @@ static char *caller_name(void *addr)
     return strdup(buf);
 }
 
+/*
+ * Does the machine directory's audit table have the findings column?  A
+ * machine directory an older pnpbox made has the table without it (the
+ * template creates it with it): the column is added once, so the per-rule
+ * outcomes and justifications persist like the rest of the event.
+ */
+static int column_exists(sqlite3 *db)
+{
+    sqlite3_stmt *s;
+    int found = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('audit') WHERE name='findings'", -1, &s, NULL) ==
+        SQLITE_OK) {
+        found = sqlite3_step(s) == SQLITE_ROW;
+        sqlite3_finalize(s);
+    }
+    return found;
+}
+
+static int has_findings_column(pnpbox_machine *m)
+{
+    emu_intern *t = intern_table(m);
+    if (!t)
+        return 0;
+    if (t->findings_col)
+        return t->findings_col > 0;
+    sqlite3 *db = regdb_sqlite(m->reg);
+    int found = column_exists(db);
+    if (!found) {
+        /* Another process may add it at the same moment: whoever wins, look again. */
+        sqlite3_exec(db, "ALTER TABLE audit ADD COLUMN findings TEXT", NULL, NULL, NULL);
+        found = column_exists(db);
+    }
+    t->findings_col = found ? 1 : -1;
+    return found;
+}
+
 static void persist(pnpbox_machine *m, const pnpbox_event *e)
 {
     sqlite3 *db = regdb_sqlite(m->reg);
     sqlite3_stmt *s;
+    int with_findings = has_findings_column(m);
     if (sqlite3_prepare_v2(db,
-                           "INSERT INTO audit(component, kind, api, path, value, access, write, origin, status,"
-                           " outcome, rules, caller) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+                           with_findings ? "INSERT INTO audit(component, kind, api, path, value, access, write, origin,"
+                                           " status, outcome, rules, caller, findings)"
+                                           " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                                         : "INSERT INTO audit(component, kind, api, path, value, access, write, origin,"
+                                           " status, outcome, rules, caller) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
                            -1, &s, NULL) != SQLITE_OK)
         return;
+    char *findings = with_findings ? findings_text(e) : NULL;
+    if (with_findings)
+        sqlite3_bind_text(s, 13, findings, -1, SQLITE_TRANSIENT);
+    free(findings);
     char *caller = caller_name((void *)e->caller_addr);
     sqlite3_bind_text(s, 1, e->component, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, e->component_kind);
@@ -231,10 +398,6 @@ void emu_record(pnpbox_machine *m, const emu_access *a, const emu_verdict *v, em
         emu_unlock(m);
         return;
     }
-    const char *why = NULL;
-    for (int i = 0; v && i < v->n; i++)
-        if (v->suppressed[i] && !why)
-            why = emu_baseline_justification(m, v->rules[i], c, a->path);
     if (st->n == st->cap) {
         size_t cap = st->cap ? st->cap * 2 : 256;
         pnpbox_event *p = realloc(st->ev, cap * sizeof *p);
@@ -271,7 +434,7 @@ void emu_record(pnpbox_machine *m, const emu_access *a, const emu_verdict *v, em
     e.rules = rules_of(m, v);
     e.caller = NULL; /* named on first read (pnpbox_event_get) */
     e.caller_addr = a->caller;
-    e.justification = intern(m, why);
+    e.findings = verdict_findings(m, a, v, c, &e.nfindings, &e.justification);
     e.seq = ++st->next_seq;
     st->ev[st->n++] = e;
     if (fs) {
@@ -301,9 +464,12 @@ int pnpbox_audit_load(pnpbox_machine *m, int clear)
         return -EINVAL;
     sqlite3 *db = regdb_sqlite(m->reg);
     sqlite3_stmt *s;
+    int with_findings = has_findings_column(m);
     if (sqlite3_prepare_v2(db,
-                           "SELECT seq, component, kind, api, path, value, access, write, origin, status, outcome,"
-                           " rules, caller, count FROM audit ORDER BY seq",
+                           with_findings ? "SELECT seq, component, kind, api, path, value, access, write, origin, status,"
+                                           " outcome, rules, caller, count, findings FROM audit ORDER BY seq"
+                                         : "SELECT seq, component, kind, api, path, value, access, write, origin, status,"
+                                           " outcome, rules, caller, count FROM audit ORDER BY seq",
                            -1, &s, NULL) != SQLITE_OK)
         return -EIO;
     int n = 0;
@@ -341,6 +507,11 @@ int pnpbox_audit_load(pnpbox_machine *m, int clear)
             e.count = 1;
         if (!e.rules)
             e.rules = intern(m, "");
+        if (with_findings)
+            e.findings = findings_parse(m, (const char *)sqlite3_column_text(s, 14), &e.nfindings);
+        /* The event's justification: its first suppressed rule's, as emu_record sets it. */
+        for (size_t i = 0; i < e.nfindings && !e.justification; i++)
+            e.justification = e.findings[i].justification;
         st->rowid[st->n] = (int64_t)e.seq;
         st->ev[st->n++] = e;
         if (e.seq > st->next_seq)

@@ -421,6 +421,36 @@ struct emu_baseline {
     int n;
 };
 
+/*
+ * Does a baseline path glob cover an access's path?  Globs are written the
+ * way reports print paths: C:\Windows\... for files (the access itself
+ * holds the volume path \Windows\...) and \REGISTRY\MACHINE\... for
+ * keys; the volume form matches too, so older baselines keep working.
+ * Case-insensitive, '\' is an ordinary character.
+ */
+static int path_matches(const char *glob, const char *path)
+{
+    if (!path)
+        return 0;
+    if (!fnmatch(glob, path, FNM_CASEFOLD | FNM_NOESCAPE))
+        return 1;
+    /* A volume path: "\..." that is not a registry name (pnpbox names every key \REGISTRY\...;
+     * interface classes and QUERY_INTERFACE answers are named by GUID, without a leading '\'). */
+    if (path[0] != '\\' || !strncasecmp(path, "\\REGISTRY\\", 10) || !strcasecmp(path, "\\REGISTRY"))
+        return 0;
+    char buf[1024];
+    size_t l = strlen(path);
+    char *win32 = l + 3 <= sizeof buf ? buf : malloc(l + 3); /* NTFS names go up to 32767 characters */
+    if (!win32)
+        return 0;
+    memcpy(win32, "C:", 2);
+    memcpy(win32 + 2, path, l + 1);
+    int hit = !fnmatch(glob, win32, FNM_CASEFOLD | FNM_NOESCAPE);
+    if (win32 != buf)
+        free(win32);
+    return hit;
+}
+
 /* The first baseline entry that covers this finding, or NULL. */
 static const emu_baseline_entry *baseline_match(pnpbox_machine *m, const emu_rule *r, const pnpbox_component *c,
                                                 const char *path)
@@ -433,7 +463,7 @@ static const emu_baseline_entry *baseline_match(pnpbox_machine *m, const emu_rul
             continue;
         if (e->component && fnmatch(e->component, c->name, FNM_CASEFOLD))
             continue;
-        if (e->path && (!path || fnmatch(e->path, path, FNM_CASEFOLD | FNM_NOESCAPE)))
+        if (e->path && !path_matches(e->path, path))
             continue;
         return e;
     }
@@ -467,12 +497,66 @@ void emu_baseline_free(struct emu_baseline *b)
 }
 
 /*
+ * A "key=value" field of a baseline line at *s, value quoted or not:
+ * component="Contoso *" or path="*\Device Parameters" may hold spaces (no
+ * Windows name holds a '"', so the value ends at the next one).  Returns 1
+ * and a copy in *out when the field is there (s moves past it), 0 when the
+ * line goes on with something else, -EINVAL with the reason in err for a
+ * bad field, -ENOMEM.
+ */
+static int take_field(char **s, const char *key, char **out, int lineno, char *err, size_t errlen)
+{
+    size_t kl = strlen(key);
+    char *p = *s;
+    if (strncasecmp(p, key, kl) || p[kl] != '=')
+        return 0;
+    p += kl + 1;
+    char *value, *end;
+    if (*p == '"') {
+        value = p + 1;
+        end = strchr(value, '"');
+        if (!end) {
+            snprintf(err, errlen, "line %d: %s=\"%s has no closing quote", lineno, key, value);
+            return -EINVAL;
+        }
+        if (end[1] && end[1] != ' ' && end[1] != '\t') {
+            snprintf(err, errlen, "line %d: %s=\"...\" is followed by '%c' (put a space after the closing quote)",
+                     lineno, key, end[1]);
+            return -EINVAL;
+        }
+        *end = 0;
+        *s = end[1] ? end + 2 : end + 1;
+    } else {
+        value = p;
+        end = p + strcspn(p, " \t");
+        *s = *end ? end + 1 : end;
+        *end = 0;
+    }
+    if (!*value) {
+        snprintf(err, errlen, "line %d: %s= is empty (give a glob, quoted if it holds spaces)", lineno, key);
+        return -EINVAL;
+    }
+    if (*out) {
+        snprintf(err, errlen, "line %d: %s= is given twice", lineno, key);
+        return -EINVAL;
+    }
+    *out = strdup(value);
+    return *out ? 1 : -ENOMEM;
+}
+
+/*
  * Baseline file: one suppression per line,
  *   RULE-ID [component=GLOB] [path=GLOB] justification text...
- * '#' starts a comment line.  Every entry needs a justification.
+ * '#' starts a comment line.  Every entry needs a justification.  A glob
+ * with spaces is quoted: path="*\Device Parameters".
  */
 int pnpbox_baseline_load(pnpbox_machine *m, const char *text, char *err, size_t errlen)
 {
+    char dummy[1];
+    if (!m)
+        return -EINVAL;
+    if (!err || !errlen)
+        err = dummy, errlen = sizeof dummy;
     struct emu_baseline *b = calloc(1, sizeof *b);
     if (!b)
         return -ENOMEM;
@@ -514,36 +598,32 @@ int pnpbox_baseline_load(pnpbox_machine *m, const char *text, char *err, size_t 
         for (;;) {
             while (s && (*s == ' ' || *s == '\t'))
                 s++;
-            if (s && !strncasecmp(s, "component=", 10)) {
-                tok = strsep(&s, " \t");
-                e.component = strdup(tok + 10);
-            } else if (s && !strncasecmp(s, "path=", 5)) {
-                tok = strsep(&s, " \t");
-                e.path = strdup(tok + 5);
-            } else {
+            if (!s || !*s)
                 break;
-            }
+            int f = take_field(&s, "component", &e.component, lineno, err, errlen);
+            if (f == 0)
+                f = take_field(&s, "path", &e.path, lineno, err, errlen);
+            if (f < 0)
+                rc = f;
+            if (f <= 0)
+                break;
         }
-        if (!s || !*s) {
+        if (rc == 0 && (!s || !*s)) {
             snprintf(err, errlen, "line %d: suppression of %s has no justification", lineno, e.rule);
-            free(e.rule);
-            free(e.component);
-            free(e.path);
-            free(line);
             rc = -EINVAL;
-            break;
         }
-        e.why = strdup(s);
+        e.why = rc == 0 ? strdup(s) : NULL;
         free(line);
-        emu_baseline_entry *ne = realloc(b->e, (size_t)(b->n + 1) * sizeof *ne);
+        emu_baseline_entry *ne = rc == 0 ? realloc(b->e, (size_t)(b->n + 1) * sizeof *ne) : NULL;
         if (ne)
             b->e = ne;
-        if (!ne || !e.rule || !e.why) {
+        if (rc == 0 && (!ne || !e.rule || !e.why))
+            rc = -ENOMEM;
+        if (rc < 0) {
             free(e.rule);
             free(e.component);
             free(e.path);
             free(e.why);
-            rc = -ENOMEM;
             break;
         }
         b->e[b->n++] = e;

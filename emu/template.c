@@ -36,7 +36,7 @@ static const char machine_tables[] =
     "CREATE TABLE IF NOT EXISTS audit(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     " time INTEGER NOT NULL DEFAULT (strftime('%s','now')), component TEXT, kind INTEGER, api TEXT,"
     " path TEXT, value TEXT, access INTEGER, write INTEGER, origin TEXT, status INTEGER, outcome INTEGER,"
-    " rules TEXT, caller TEXT, count INTEGER NOT NULL DEFAULT 1);"
+    " rules TEXT, caller TEXT, count INTEGER NOT NULL DEFAULT 1, findings TEXT);"
     "CREATE TABLE IF NOT EXISTS process_bindings(pid INTEGER PRIMARY KEY, kind INTEGER NOT NULL,"
     " name TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS machine_settings(name TEXT PRIMARY KEY, value TEXT);";

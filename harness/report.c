@@ -48,6 +48,7 @@ typedef struct inf_item {
 
 typedef struct event_copy {
     char *api, *path, *component, *origin, *rules;
+    char *findings; /* the per-rule findings as a JSON array, or NULL when none */
     int32_t status;
     pnpbox_outcome outcome;
     uint64_t seq;
@@ -114,7 +115,7 @@ void pnpbox_report_free(pnpbox_report *r)
         free(r->inf[i].file), free(r->inf[i].severity), free(r->inf[i].message), free(r->inf[i].fix);
     for (size_t i = 0; i < r->nev; i++)
         free(r->ev[i].api), free(r->ev[i].path), free(r->ev[i].component), free(r->ev[i].origin),
-            free(r->ev[i].rules);
+            free(r->ev[i].rules), free(r->ev[i].findings);
     for (size_t i = 0; i < r->nlog; i++)
         free(r->log[i]);
     for (size_t i = 0; i < r->nleaks; i++)
@@ -223,51 +224,68 @@ static char *message_for(const pnpbox_event *e, const pnpbox_rule *r)
 
 static int same(const char *a, const char *b) { return !strcmp(a ? a : "", b ? b : ""); }
 
+/* One rule an event broke: a new finding, or one more of the same (rule, API, path, component, value, suppressed). */
+static void add_finding(pnpbox_report *r, const pnpbox_event *e, const pnpbox_rule *rule, pnpbox_outcome outcome,
+                        const char *justification)
+{
+    int supp = outcome == PNPBOX_OUTCOME_SUPPRESSED;
+    for (size_t i = 0; i < r->nf; i++) {
+        finding *f = &r->f[i];
+        if (f->pub.rule == rule && f->suppressed == supp && same(f->api, e->api) && same(f->path, e->path) &&
+            same(f->component, e->component) && same(f->value, e->value)) {
+            f->pub.count += e->count ? (unsigned)e->count : 1;
+            if (outcome == PNPBOX_OUTCOME_DENIED)
+                f->pub.outcome = PNPBOX_OUTCOME_DENIED;
+            return;
+        }
+    }
+    void *p = realloc(r->f, (r->nf + 1) * sizeof *r->f);
+    if (!p)
+        return;
+    r->f = p;
+    finding *f = &r->f[r->nf++];
+    memset(f, 0, sizeof *f);
+    f->suppressed = supp;
+    f->api = dup0(e->api);
+    f->path = dup0(e->path);
+    f->component = dup0(e->component);
+    f->origin = dup0(e->origin);
+    f->value = e->value ? strdup(e->value) : NULL;
+    f->message = message_for(e, rule);
+    f->justification = supp && justification ? strdup(justification) : NULL;
+    f->caller = e->caller ? strdup(e->caller) : NULL;
+    f->caller_addr = e->caller_addr;
+    symbolise(e->caller_addr, &f->source_file, &f->pub.source_line);
+    f->pub.rule = rule;
+    f->pub.status = e->status;
+    f->pub.outcome = outcome;
+    f->pub.count = e->count ? (unsigned)e->count : 1;
+}
+
+/*
+ * The findings of an event, rule by rule: each with its own outcome and,
+ * when suppressed, its own justification (pnpbox_event.findings), so a
+ * baseline that suppresses one of the rules a call breaks leaves the
+ * others violations.  An event without per-rule findings (made by code
+ * older than them) gives each of its rules the event's outcome.
+ */
 static void add_event_findings(pnpbox_report *r, const pnpbox_event *e)
 {
+    if (e->nfindings && e->findings) {
+        for (size_t i = 0; i < e->nfindings; i++) {
+            const pnpbox_event_finding *ef = &e->findings[i];
+            const pnpbox_rule *rule = ef->rule ? pnpbox_rule_find(ef->rule) : NULL;
+            if (rule)
+                add_finding(r, e, rule, ef->outcome, ef->justification);
+        }
+        return;
+    }
     char *ids = strdup(e->rules ? e->rules : "");
     char *save = NULL;
     for (char *id = ids ? strtok_r(ids, " ", &save) : NULL; id; id = strtok_r(NULL, " ", &save)) {
         const pnpbox_rule *rule = pnpbox_rule_find(id);
-        if (!rule)
-            continue;
-        int supp = e->outcome == PNPBOX_OUTCOME_SUPPRESSED;
-        finding *hit = NULL;
-        for (size_t i = 0; i < r->nf; i++) {
-            finding *f = &r->f[i];
-            if (f->pub.rule == rule && f->suppressed == supp && same(f->api, e->api) && same(f->path, e->path) &&
-                same(f->component, e->component) && same(f->value, e->value)) {
-                hit = f;
-                break;
-            }
-        }
-        if (hit) {
-            hit->pub.count += e->count ? (unsigned)e->count : 1;
-            if (e->outcome == PNPBOX_OUTCOME_DENIED)
-                hit->pub.outcome = PNPBOX_OUTCOME_DENIED;
-            continue;
-        }
-        void *p = realloc(r->f, (r->nf + 1) * sizeof *r->f);
-        if (!p)
-            break;
-        r->f = p;
-        finding *f = &r->f[r->nf++];
-        memset(f, 0, sizeof *f);
-        f->suppressed = supp;
-        f->api = dup0(e->api);
-        f->path = dup0(e->path);
-        f->component = dup0(e->component);
-        f->origin = dup0(e->origin);
-        f->value = e->value ? strdup(e->value) : NULL;
-        f->message = message_for(e, rule);
-        f->justification = e->justification ? strdup(e->justification) : NULL;
-        f->caller = e->caller ? strdup(e->caller) : NULL;
-        f->caller_addr = e->caller_addr;
-        symbolise(e->caller_addr, &f->source_file, &f->pub.source_line);
-        f->pub.rule = rule;
-        f->pub.status = e->status;
-        f->pub.outcome = e->outcome;
-        f->pub.count = e->count ? (unsigned)e->count : 1;
+        if (rule)
+            add_finding(r, e, rule, e->outcome, e->justification);
     }
     free(ids);
 }
@@ -288,6 +306,31 @@ static void fix_pointers(pnpbox_report *r)
     }
 }
 
+static const char *outcome_name(pnpbox_outcome o);
+
+/* An event's per-rule findings for the JSON events list: [{"rule":..,"outcome":..,"justification":..}]. */
+static char *findings_json(const pnpbox_event *e)
+{
+    if (!e->nfindings || !e->findings)
+        return NULL;
+    pb_buf b = PB_BUF_INIT;
+    pb_buf_addc(&b, '[');
+    for (size_t i = 0; i < e->nfindings; i++) {
+        const pnpbox_event_finding *f = &e->findings[i];
+        pb_buf_adds(&b, i ? ",{\"rule\":" : "{\"rule\":");
+        pb_buf_json_str(&b, f->rule ? f->rule : "");
+        pb_buf_adds(&b, ",\"outcome\":");
+        pb_buf_json_str(&b, outcome_name(f->outcome));
+        if (f->justification) {
+            pb_buf_adds(&b, ",\"justification\":");
+            pb_buf_json_str(&b, f->justification);
+        }
+        pb_buf_addc(&b, '}');
+    }
+    pb_buf_addc(&b, ']');
+    return pb_buf_steal(&b);
+}
+
 void pnpbox_report_event(pnpbox_report *r, const pnpbox_event *e)
 {
     {
@@ -300,6 +343,7 @@ void pnpbox_report_event(pnpbox_report *r, const pnpbox_event *e)
             c->component = dup0(e->component);
             c->origin = dup0(e->origin);
             c->rules = dup0(e->rules);
+            c->findings = findings_json(e);
             c->status = e->status;
             c->outcome = e->outcome;
             c->seq = e->seq;
@@ -659,6 +703,10 @@ static void json(pnpbox_report *r, pb_buf *b)
         pb_buf_json_str(b, e->rules);
         pb_buf_adds(b, ",\"outcome\":");
         pb_buf_json_str(b, outcome_name(e->outcome));
+        if (e->findings) {
+            pb_buf_adds(b, ",\"findings\":");
+            pb_buf_adds(b, e->findings);
+        }
         pb_buf_addc(b, '}');
     }
     pb_buf_adds(b, "]}\n");

@@ -162,10 +162,25 @@ typedef enum pnpbox_outcome {
 } pnpbox_outcome;
 
 /*
+ * One rule an access broke, with its own outcome: a call can break several
+ * rules, and a baseline may suppress some of them and not the others.
+ */
+typedef struct pnpbox_event_finding {
+    const char *rule;          /* the rule's id, e.g. "FILE-OUTSIDE-STATE" */
+    pnpbox_outcome outcome;    /* PNPBOX_OUTCOME_SUPPRESSED when a baseline entry covers this rule; otherwise
+                                  the access's fate: PNPBOX_OUTCOME_REPORTED (allowed) or PNPBOX_OUTCOME_DENIED */
+    const char *justification; /* suppressed: the justification of the entry that covers this rule; else NULL */
+} pnpbox_event_finding;
+
+/*
  * One recorded access.  Strings are UTF-8 and owned by the machine.
  * Repeating the same access through the same handle (same API, component,
  * access, value and outcome) does not add an event: the first one's count
  * goes up, so a driver's polling loop is one event with a large count.
+ *
+ * outcome is the access's: PNPBOX_OUTCOME_SUPPRESSED only when every rule
+ * it broke is suppressed.  findings says, rule by rule, which were
+ * suppressed and why; rules and justification summarise it for older code.
  */
 typedef struct pnpbox_event {
     uint64_t seq;
@@ -184,7 +199,9 @@ typedef struct pnpbox_event {
     const char *rules;      /* space-separated rule ids broken, "" if none */
     const char *caller;     /* "module+0x1234" of the calling driver code, or NULL */
     const void *caller_addr;/* the return address itself (for symbolising), or NULL */
-    const char *justification; /* for suppressed findings: the baseline's reason */
+    const char *justification; /* the first suppressed rule's justification (each rule's: findings), or NULL */
+    size_t nfindings;          /* the rules broken, one entry each, in the order of `rules` (0 if none) */
+    const pnpbox_event_finding *findings;
 } pnpbox_event;
 
 size_t pnpbox_event_count(pnpbox_machine *m);
@@ -216,9 +233,18 @@ const pnpbox_rule *pnpbox_rule_find(const char *id); /* case-insensitive; NULL i
  * time.  text holds one entry per line:
  *     RULE-ID [component=GLOB] [path=GLOB] justification...
  * ('#' starts a comment).  RULE-ID may itself be a glob ("FILE-*") that
- * names at least one rule.  Suppressed findings are still recorded, with the
- * justification, but never fail a run.  On a bad line, returns -EINVAL and
- * writes the reason ("line 3: unknown rule 'X'") to err.
+ * names at least one rule.  Globs are fnmatch patterns, case-insensitive,
+ * with '\' an ordinary character.  A path glob is written the way reports
+ * print paths: C:\Windows\... for files, \REGISTRY\MACHINE\... for keys
+ * (the volume form \Windows\... matches files too).  A glob that holds
+ * spaces is quoted: path="*\Device Parameters", component="Contoso *".
+ * An entry suppresses only the rules it names: a call that breaks two rules
+ * with one suppressed stays a violation of the other, and each suppressed
+ * rule carries its own entry's justification (pnpbox_event.findings).
+ * Suppressed findings are still recorded, with the justification, but
+ * never fail a run.  Loading replaces the machine's baseline.  On a bad
+ * line, returns -EINVAL and writes the reason ("line 3: unknown rule 'X'",
+ * "line 2: path=\"... has no closing quote") to err (err may be NULL).
  */
 int pnpbox_baseline_load(pnpbox_machine *m, const char *text, char *err, size_t errlen);
 

@@ -567,3 +567,217 @@ Test(emu_spine, fuse_callers_bound_by_another_process)
     free(dir);
     pnpbox_set_current(m);
 }
+
+/* ---------------------------------------------------------------- one outcome per rule, baseline paths */
+
+#include <sqlite3.h>
+
+/* rcdrv-style legacy log: an absolute create in System32\drivers breaks two rules in one call. */
+static emu_access two_rule_write(pnpbox_component *d)
+{
+    emu_access a = {.api = "ZwCreateFile", .kind = EMU_ACC_FILE, .op = EMU_OP_CREATE, .absolute = 1, .comp = d,
+                    .write = 1, .creates = 1, .path = "\\Windows\\System32\\drivers\\mydrv.log"};
+    return a;
+}
+
+static const pnpbox_event *judge_and_record(emu_access *a, emu_status st)
+{
+    emu_verdict v;
+    emu_judge(m, a, &v);
+    emu_record(m, a, &v, st);
+    return pnpbox_event_get(m, pnpbox_event_count(m) - 1);
+}
+
+static const pnpbox_event_finding *finding_of(const pnpbox_event *e, const char *rule)
+{
+    for (size_t i = 0; i < e->nfindings; i++)
+        if (!strcmp(e->findings[i].rule, rule))
+            return &e->findings[i];
+    cr_assert_fail("the event [%s] has no finding for %s", e->rules, rule);
+    return NULL;
+}
+
+Test(emu_spine, baseline_suppresses_one_rule_of_a_call_and_keeps_the_other)
+{
+    char err[256];
+    cr_assert_eq(pnpbox_baseline_load(m, "FILE-OUTSIDE-STATE component=mydrv the log moves in 2.0\n"
+                                         "FILE-ABSOLUTE-PATH component=otherdrv not this driver\n",
+                                      err, sizeof err),
+                 0, "%s", err);
+    pnpbox_component *d = pnpbox_component_get(m, PNPBOX_COMP_KERNEL_DRIVER, "mydrv");
+    emu_access a = two_rule_write(d);
+    const pnpbox_event *e = judge_and_record(&a, STATUS_SUCCESS);
+    cr_assert_str_eq(e->rules, "FILE-ABSOLUTE-PATH FILE-OUTSIDE-STATE");
+    cr_assert_eq(e->outcome, PNPBOX_OUTCOME_REPORTED, "one rule is still broken: the access is reported");
+    cr_assert_eq(e->nfindings, 2);
+    cr_assert_str_eq(e->findings[0].rule, "FILE-ABSOLUTE-PATH", "in the order of rules");
+    cr_assert_str_eq(e->findings[1].rule, "FILE-OUTSIDE-STATE");
+    const pnpbox_event_finding *abs = finding_of(e, "FILE-ABSOLUTE-PATH"), *out = finding_of(e, "FILE-OUTSIDE-STATE");
+    cr_assert_eq(abs->outcome, PNPBOX_OUTCOME_REPORTED);
+    cr_assert_null(abs->justification, "another component's entry does not justify it");
+    cr_assert_eq(out->outcome, PNPBOX_OUTCOME_SUPPRESSED);
+    cr_assert_str_eq(out->justification, "the log moves in 2.0");
+    cr_assert_str_eq(e->justification, "the log moves in 2.0", "the event's justification: its suppressed rule's");
+
+    /* In enforce mode the unsuppressed error denies the call; the suppressed rule stays suppressed. */
+    pnpbox_set_mode(m, PNPBOX_MODE_ENFORCE);
+    e = judge_and_record(&a, STATUS_ACCESS_DENIED);
+    cr_assert_eq(e->outcome, PNPBOX_OUTCOME_DENIED);
+    cr_assert_eq(finding_of(e, "FILE-ABSOLUTE-PATH")->outcome, PNPBOX_OUTCOME_DENIED);
+    cr_assert_eq(finding_of(e, "FILE-OUTSIDE-STATE")->outcome, PNPBOX_OUTCOME_SUPPRESSED);
+}
+
+Test(emu_spine, each_suppressed_rule_carries_its_own_justification)
+{
+    char err[256];
+    cr_assert_eq(pnpbox_baseline_load(m, "FILE-OUTSIDE-STATE component=mydrv the log moves in 2.0\n"
+                                         "FILE-ABSOLUTE-PATH component=mydrv the path comes from the INF until 2.0\n",
+                                      err, sizeof err),
+                 0, "%s", err);
+    pnpbox_component *d = pnpbox_component_get(m, PNPBOX_COMP_KERNEL_DRIVER, "mydrv");
+    emu_access a = two_rule_write(d);
+    const pnpbox_event *e = judge_and_record(&a, STATUS_SUCCESS);
+    cr_assert_eq(e->outcome, PNPBOX_OUTCOME_SUPPRESSED);
+    cr_assert_str_eq(finding_of(e, "FILE-ABSOLUTE-PATH")->justification, "the path comes from the INF until 2.0");
+    cr_assert_str_eq(finding_of(e, "FILE-OUTSIDE-STATE")->justification, "the log moves in 2.0");
+    /* An access that breaks nothing has no findings. */
+    a.path = "\\Windows\\ServiceState\\mydrv\\Data\\x.log";
+    a.absolute = 0;
+    emu_prov data = {.api = "IoGetDriverDirectory", .sel = "DriverDirectoryData", .approved = 1,
+                     .scope = EMU_SCOPE_DRIVER_DATA};
+    a.prov = &data;
+    e = judge_and_record(&a, STATUS_SUCCESS);
+    cr_assert_str_eq(e->rules, "", "%s", e->rules);
+    cr_assert_eq(e->nfindings, 0);
+    cr_assert_null(e->findings);
+}
+
+/* A machine directory's audit keeps each rule's outcome and justification, in a table an older pnpbox made too. */
+Test(emu_spine, persisted_audit_keeps_each_rule_outcome)
+{
+    char *dir = t_mkdtemp("machine");
+    pnpbox_machine_opts o = {.dir = dir};
+    pnpbox_machine *old;
+    cr_assert_eq(pnpbox_machine_new(&o, &old), 0, "%s", pnpbox_errmsg(NULL));
+    /* The audit table as pnpbox made it before per-rule findings. */
+    cr_assert_eq(sqlite3_exec(regdb_sqlite(old->reg), "ALTER TABLE audit DROP COLUMN findings", NULL, NULL, NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(regdb_sqlite(old->reg)));
+    pnpbox_machine_free(old);
+
+    for (int round = 0; round < 2; round++) {
+        pnpbox_machine *w;
+        cr_assert_eq(pnpbox_machine_new(&o, &w), 0, "%s", pnpbox_errmsg(NULL));
+        char err[256];
+        cr_assert_eq(pnpbox_baseline_load(w, "FILE-OUTSIDE-STATE component=mydrv the log moves in 2.0\n", err,
+                                          sizeof err),
+                     0, "%s", err);
+        emu_access a = two_rule_write(pnpbox_component_get(w, PNPBOX_COMP_KERNEL_DRIVER, "mydrv"));
+        emu_verdict v;
+        emu_judge(w, &a, &v);
+        emu_record(w, &a, &v, STATUS_SUCCESS);
+        pnpbox_machine_free(w);
+    }
+
+    pnpbox_machine *r;
+    cr_assert_eq(pnpbox_machine_new(&o, &r), 0, "%s", pnpbox_errmsg(NULL));
+    int n = pnpbox_audit_load(r, 0);
+    cr_assert_geq(n, 2, "%d events loaded", n);
+    int seen = 0;
+    for (size_t i = 0; i < pnpbox_event_count(r); i++) {
+        const pnpbox_event *e = pnpbox_event_get(r, i);
+        if (strcmp(e->rules, "FILE-ABSOLUTE-PATH FILE-OUTSIDE-STATE"))
+            continue;
+        seen++;
+        cr_assert_eq(e->outcome, PNPBOX_OUTCOME_REPORTED);
+        cr_assert_eq(e->nfindings, 2);
+        cr_assert_str_eq(e->findings[0].rule, "FILE-ABSOLUTE-PATH");
+        cr_assert_eq(e->findings[0].outcome, PNPBOX_OUTCOME_REPORTED);
+        cr_assert_null(e->findings[0].justification);
+        cr_assert_str_eq(e->findings[1].rule, "FILE-OUTSIDE-STATE");
+        cr_assert_eq(e->findings[1].outcome, PNPBOX_OUTCOME_SUPPRESSED);
+        cr_assert_str_eq(e->findings[1].justification, "the log moves in 2.0");
+        cr_assert_str_eq(e->justification, "the log moves in 2.0");
+    }
+    cr_assert_eq(seen, 2, "both processes' events are in the log");
+    pnpbox_machine_free(r);
+    t_rmtree(dir);
+    free(dir);
+    pnpbox_set_current(m);
+}
+
+static int suppressed_by(const char *baseline, emu_access *a)
+{
+    char err[256];
+    cr_assert_eq(pnpbox_baseline_load(m, baseline, err, sizeof err), 0, "%s: %s", baseline, err);
+    emu_verdict v;
+    emu_judge(m, a, &v);
+    cr_assert_gt(v.n, 0, "the access breaks no rule");
+    return v.outcome == PNPBOX_OUTCOME_SUPPRESSED;
+}
+
+/* A baseline path is written as reports print it: C:\Windows\... for files, \REGISTRY\... for keys. */
+Test(emu_spine, baseline_paths_as_reports_print_them)
+{
+    pnpbox_component *d = pnpbox_component_get(m, PNPBOX_COMP_KERNEL_DRIVER, "mydrv");
+    emu_access f = {.api = "ZwCreateFile", .kind = EMU_ACC_FILE, .op = EMU_OP_OPEN, .absolute = 1, .comp = d,
+                    .path = "\\Windows\\System32\\drivers\\mydrv.ini"};
+    cr_assert(suppressed_by("FILE-ABSOLUTE-PATH path=C:\\Windows\\System32\\drivers\\mydrv.ini legacy\n", &f));
+    cr_assert(suppressed_by("FILE-ABSOLUTE-PATH path=c:\\windows\\system32\\DRIVERS\\* legacy\n", &f),
+              "case-insensitive");
+    cr_assert(suppressed_by("FILE-ABSOLUTE-PATH path=\\Windows\\System32\\drivers\\mydrv.ini legacy\n", &f),
+              "the volume form still matches");
+    cr_assert(suppressed_by("FILE-ABSOLUTE-PATH path=*\\mydrv.ini legacy\n", &f));
+    cr_assert(!suppressed_by("FILE-ABSOLUTE-PATH path=D:\\Windows\\System32\\drivers\\mydrv.ini legacy\n", &f),
+              "another drive is another file");
+    cr_assert(!suppressed_by("FILE-ABSOLUTE-PATH path=C:\\Windows\\System32\\mydrv.ini legacy\n", &f));
+    /* Registry paths match as printed, never in a C: form. */
+    emu_access k = {.api = "ZwOpenKey", .kind = EMU_ACC_REG, .op = EMU_OP_OPEN, .absolute = 1, .comp = d,
+                    .path = "\\REGISTRY\\MACHINE\\SYSTEM\\ControlSet001\\Services\\mydrv\\Parameters"};
+    cr_assert(suppressed_by("REG-ABSOLUTE-PATH path=\\REGISTRY\\MACHINE\\SYSTEM\\ControlSet001\\Services\\mydrv\\"
+                            "Parameters legacy\n",
+                            &k));
+    cr_assert(!suppressed_by("REG-ABSOLUTE-PATH path=C:\\REGISTRY\\* legacy\n", &k));
+    /* The justification of a path entry is found the same way (the event's and the report's). */
+    cr_assert_eq(pnpbox_baseline_load(m, "FILE-* path=C:\\Windows\\System32\\drivers\\* from the INF\n", NULL, 0), 0);
+    const pnpbox_event *e = judge_and_record(&f, STATUS_SUCCESS);
+    cr_assert_eq(e->outcome, PNPBOX_OUTCOME_SUPPRESSED);
+    cr_assert_str_eq(e->justification, "from the INF");
+    cr_assert_str_eq(e->path, "C:\\Windows\\System32\\drivers\\mydrv.ini");
+}
+
+/* Quoted globs hold spaces; bad quoting is a clear error that leaves the baseline as it was. */
+Test(emu_spine, baseline_quoted_globs)
+{
+    pnpbox_component *d = pnpbox_component_get(m, PNPBOX_COMP_KERNEL_DRIVER, "mydrv");
+    emu_access k = {.api = "ZwOpenKey", .kind = EMU_ACC_REG, .op = EMU_OP_OPEN, .absolute = 1, .comp = d,
+                    .path = "\\REGISTRY\\MACHINE\\SYSTEM\\ControlSet001\\Enum\\ROOT\\MY\\0000\\Device Parameters"};
+    cr_assert(suppressed_by("REG-ABSOLUTE-PATH path=\"*\\Device Parameters\" read by the old tool\n", &k));
+    cr_assert(suppressed_by("REG-ABSOLUTE-PATH component=\"my*\" path=\"*\\Device Parameters\" old tool\n", &k));
+    cr_assert(suppressed_by("REG-ABSOLUTE-PATH path=\"*\\Device Parameters\"\tcomponent=\"mydrv\"\told tool\n", &k));
+    cr_assert(!suppressed_by("REG-ABSOLUTE-PATH path=\"*\\Device Settings\" old tool\n", &k));
+    /* The justification starts after the last field, quotes and all. */
+    cr_assert_eq(pnpbox_baseline_load(m, "REG-* path=\"*\\Device Parameters\" the \"old\" tool\n", NULL, 0), 0);
+    const pnpbox_event *e = judge_and_record(&k, STATUS_SUCCESS);
+    cr_assert_str_eq(e->justification, "the \"old\" tool");
+
+    static const struct {
+        const char *line, *err;
+    } bad[] = {
+        {"REG-* path=\"*\\Device Parameters old tool\n", "line 1: path=\"*\\Device Parameters old tool has no closing quote"},
+        {"REG-* path=\"*\\Device\"Parameters old tool\n", "line 1: path=\"...\" is followed by 'P'"},
+        {"# c\nREG-* component= old tool\n", "line 2: component= is empty"},
+        {"REG-* path=\"\" old tool\n", "line 1: path= is empty"},
+        {"REG-* path=a path=b old tool\n", "line 1: path= is given twice"},
+        {"REG-* path=\"*\\Device Parameters\"\n", "line 1: suppression of REG-* has no justification"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char err[256] = "";
+        cr_assert_eq(pnpbox_baseline_load(m, bad[i].line, err, sizeof err), -EINVAL, "%s", bad[i].line);
+        cr_assert(!strncmp(err, bad[i].err, strlen(bad[i].err)), "'%s' gave '%s'", bad[i].line, err);
+        cr_assert_eq(pnpbox_baseline_load(m, bad[i].line, NULL, 0), -EINVAL, "no error buffer");
+    }
+    /* The last good baseline is still in force. */
+    e = judge_and_record(&k, STATUS_SUCCESS);
+    cr_assert_eq(e->outcome, PNPBOX_OUTCOME_SUPPRESSED);
+    cr_assert_eq(pnpbox_baseline_load(NULL, "REG-* x\n", NULL, 0), -EINVAL);
+}

@@ -275,3 +275,119 @@ Test(harness_report, formats_and_explain)
     }
     free(buf);
 }
+
+/*
+ * One call that breaks two rules, one of them suppressed: the other stays a
+ * violation (counted, failing the run) and the suppressed one is listed with
+ * its own justification, in every format.
+ */
+Test(harness_report, suppressing_one_of_two_rules_of_a_call)
+{
+    char err[128];
+    cr_assert_eq(pnpbox_baseline_load(m, "REG-IMMUTABLE-WRITE component=legacydrv the INF settings move to State in 2.0\n",
+                                      err, sizeof err),
+                 0, "%s", err);
+    regdb_key k;
+    cr_assert_eq(emu_ccs_create(m, "Services\\legacydrv", 0, &k), 0, "the service key, as an INF makes it");
+    pnpbox_component *prev = pnpbox_enter(drv);
+    UNICODE_STRING n;
+    RtlInitUnicodeString(&n, L"\\Registry\\Machine\\System\\CurrentControlSet\\Services\\legacydrv\\Parameters");
+    OBJECT_ATTRIBUTES oa;
+    InitializeObjectAttributes(&oa, &n, OBJ_KERNEL_HANDLE | OBJ_CASE_INSENSITIVE, NULL, NULL);
+    HANDLE h = NULL;
+    cr_assert_eq(ZwCreateKey(&h, KEY_WRITE, &oa, 0, NULL, 0, NULL), STATUS_SUCCESS);
+    ZwClose(h);
+    pnpbox_enter(prev);
+
+    pnpbox_report *r = pnpbox_report_new("legacydrv.inf", NULL);
+    pnpbox_report_collect(r, m, 0);
+    cr_assert_eq(pnpbox_report_violation_count(r), 1);
+    const pnpbox_finding *v = pnpbox_report_violation(r, 0);
+    cr_assert_str_eq(v->rule->id, "REG-ABSOLUTE-PATH");
+    cr_assert_eq(v->outcome, PNPBOX_OUTCOME_REPORTED);
+    cr_assert_null(v->justification);
+    cr_assert_eq(pnpbox_report_result(r), 1, "the unsuppressed error fails the run");
+
+    char *s = render(r, PNPBOX_FORMAT_JSON);
+    jv *j = json_parse(s);
+    cr_assert_not_null(j, "%s", s);
+    const jv *viol = json_get(j, "violations"), *sup = json_get(j, "suppressed");
+    cr_assert_eq(viol->n, 1);
+    cr_assert_str_eq(json_get(viol->items[0], "rule")->str, "REG-ABSOLUTE-PATH");
+    cr_assert_null(json_get(viol->items[0], "justification"));
+    cr_assert_eq(sup->n, 1);
+    cr_assert_str_eq(json_get(sup->items[0], "rule")->str, "REG-IMMUTABLE-WRITE");
+    cr_assert_str_eq(json_get(sup->items[0], "outcome")->str, "suppressed");
+    cr_assert_str_eq(json_get(sup->items[0], "justification")->str, "the INF settings move to State in 2.0");
+    /* The event lists each rule with its own outcome. */
+    const jv *evs = json_get(j, "events"), *ev = NULL;
+    for (size_t i = 0; i < evs->n && !ev; i++)
+        if (!strcmp(json_get(evs->items[i], "rules")->str, "REG-ABSOLUTE-PATH REG-IMMUTABLE-WRITE"))
+            ev = evs->items[i];
+    cr_assert_not_null(ev, "%s", s);
+    cr_assert_str_eq(json_get(ev, "outcome")->str, "reported");
+    const jv *fs = json_get(ev, "findings");
+    cr_assert(fs && fs->t == J_ARR && fs->n == 2, "%s", s);
+    cr_assert_str_eq(json_get(fs->items[0], "rule")->str, "REG-ABSOLUTE-PATH");
+    cr_assert_str_eq(json_get(fs->items[0], "outcome")->str, "reported");
+    cr_assert_null(json_get(fs->items[0], "justification"));
+    cr_assert_str_eq(json_get(fs->items[1], "rule")->str, "REG-IMMUTABLE-WRITE");
+    cr_assert_str_eq(json_get(fs->items[1], "outcome")->str, "suppressed");
+    cr_assert_str_eq(json_get(fs->items[1], "justification")->str, "the INF settings move to State in 2.0");
+    json_free(j);
+    free(s);
+
+    s = render(r, PNPBOX_FORMAT_TEXT);
+    cr_assert(strstr(s, "Isolation findings: 1\n"), "%s", s);
+    cr_assert(strstr(s, "REG-IMMUTABLE-WRITE ZwCreateKey"), "%s", s);
+    cr_assert(strstr(s, "because: the INF settings move to State in 2.0"), "%s", s);
+    cr_assert(strstr(s, "Result: FAIL"), "%s", s);
+    free(s);
+
+    s = render(r, PNPBOX_FORMAT_SARIF);
+    j = json_parse(s);
+    const jv *results = json_get(json_get(j, "runs")->items[0], "results");
+    int with_suppression = 0, without = 0;
+    for (size_t i = 0; i < results->n; i++) {
+        const char *id = json_get(results->items[i], "ruleId")->str;
+        const jv *sp = json_get(results->items[i], "suppressions");
+        if (!strcmp(id, "REG-IMMUTABLE-WRITE")) {
+            cr_assert(sp && sp->n == 1);
+            cr_assert_str_eq(json_get(sp->items[0], "justification")->str, "the INF settings move to State in 2.0");
+            with_suppression++;
+        } else if (!strcmp(id, "REG-ABSOLUTE-PATH")) {
+            cr_assert_null(sp);
+            cr_assert_str_eq(json_get(results->items[i], "level")->str, "error");
+            without++;
+        }
+    }
+    cr_assert_eq(with_suppression, 1);
+    cr_assert_eq(without, 1);
+    json_free(j);
+    free(s);
+    pnpbox_report_free(r);
+}
+
+/* An event without per-rule findings (recorded by older code): each rule takes the event's outcome. */
+Test(harness_report, events_without_per_rule_findings)
+{
+    pnpbox_event e = {.seq = 1, .count = 2, .component = "legacydrv", .api = "ZwOpenKey",
+                      .path = "\\REGISTRY\\MACHINE\\SOFTWARE\\Contoso", .origin = "absolute",
+                      .outcome = PNPBOX_OUTCOME_SUPPRESSED, .rules = "REG-ABSOLUTE-PATH REG-CROSS-COMPONENT",
+                      .justification = "accepted"};
+    pnpbox_report *r = pnpbox_report_new("legacydrv.inf", NULL);
+    pnpbox_report_event(r, &e);
+    cr_assert_eq(pnpbox_report_violation_count(r), 0);
+    char *s = render(r, PNPBOX_FORMAT_JSON);
+    jv *j = json_parse(s);
+    const jv *sup = json_get(j, "suppressed");
+    cr_assert_eq(sup->n, 2, "%s", s);
+    for (size_t i = 0; i < sup->n; i++) {
+        cr_assert_str_eq(json_get(sup->items[i], "justification")->str, "accepted");
+        cr_assert_eq(json_get(sup->items[i], "count")->num, 2);
+    }
+    cr_assert_null(json_get(json_get(j, "events")->items[0], "findings"));
+    json_free(j);
+    free(s);
+    pnpbox_report_free(r);
+}
