@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -345,8 +346,26 @@ static void in_process_and_mount_data_are_coherent(int passthrough)
     cr_expect_eq(map[0], 'X', "the mount's mapping shows the in-process write");
     cr_assert_eq(fstat(fd, &st), 0);
     cr_expect_eq(st.st_size, 4);
-    /* written through the mount: seen in process at once */
-    cr_expect_eq(pwrite(fd, "m", 1, 4), 1);
+    {
+        /* and the time of that write */
+        struct stat hs;
+        char *h = fst_host("ProgramData/co.txt");
+        cr_assert_eq(stat(h, &hs), 0);
+        cr_expect(st.st_mtim.tv_sec == hs.st_mtim.tv_sec && st.st_mtim.tv_nsec == hs.st_mtim.tv_nsec,
+                  "the mount shows the in-process write's mtime");
+        free(h);
+    }
+    /* written through the mount: seen in process at once, data, size and time */
+    {
+        boxfs_info before, after;
+        struct timespec pause = {0, 20000000};
+        cr_assert_eq(boxfs_fstat(f, NULL, &before), 0);
+        nanosleep(&pause, NULL); /* a later mtime than the in-process write's */
+        cr_expect_eq(pwrite(fd, "m", 1, 4), 1);
+        cr_assert_eq(boxfs_fstat(f, NULL, &after), 0);
+        cr_expect_eq(after.size, 5);
+        cr_expect_gt(after.write_time, before.write_time);
+    }
     memset(buf, 0, sizeof buf);
     cr_assert_eq(boxfs_read(f, NULL, buf, sizeof buf, 0, &n), 0);
     cr_expect_eq(n, 5);
