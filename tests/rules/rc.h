@@ -107,8 +107,8 @@ typedef struct rc_case {
      * origin, and its component when another one than comp (the exporter of a QUERY_INTERFACE). */
     const char *api, *path, *origin, *who;
     rc_effect effect, twin_effect;
-    /* A pnpbox bug that breaks this case in the tests of bug_tests (RC_T_*): they
-     * cr_skip_test with this text instead of failing. */
+    /* A known pnpbox bug that breaks this case in the tests of bug_tests (RC_T_*): they
+     * cr_skip_test with this text instead of failing.  NULL, 0 for every case today. */
     const char *bug;
     unsigned bug_tests;
 } rc_case;
@@ -117,7 +117,7 @@ typedef struct rc_case {
 enum {
     RC_T_REPORT = 0x01,   /* report mode: allowed as without pnpbox, finding recorded */
     RC_T_ENFORCE = 0x02,  /* enforce mode: denied, nothing changed */
-    RC_T_FAILFAST = 0x04, /* fail-fast mode: stopped at the call */
+    RC_T_FAILFAST = 0x04, /* fail-fast mode: denied and stopped at the call, later calls refused */
     RC_T_FIRST = 0x08,    /* without a baseline, the earlier call's pre-rule stops or denies first */
     RC_T_TWIN = 0x10,     /* the twin triggers nothing, in report and enforce mode */
     RC_T_SUPPRESS = 0x20, /* a baseline moves the finding to the suppressed list and allows the call */
@@ -175,8 +175,6 @@ void *rc_qi_drv_object(void);   /* rcqi's DRIVER_OBJECT */
  * and its registration with the SCM when the world is made (rc_um.c). */
 void *rc_svc_status(void);
 void rc_um_world_init(void);
-/* Free the QUERY_INTERFACE IRP a fail-fast stop left behind (rc_kiface.c). */
-void rc_kiface_cleanup(void);
 
 /* How rcqiexp answers IRP_MN_QUERY_INTERFACE for GUID_RC_QI. */
 typedef enum rc_qi_answer {
@@ -275,5 +273,10 @@ RC_SNIPPET(u_stale_app_not_restarted);
  * by rcdrv, and at the root of ProgramData and %DriverData% by RcSvc. */
 RC_SNIPPET(k_make_company_dir);
 RC_SNIPPET(u_make_company_dirs);
+
+/* Not in the table: a clean call any component may make (reading \Registry\Machine\HARDWARE\DESCRIPTION
+ * by name, kernel and user mode), which must be refused after a fail-fast stop like every other. */
+RC_SNIPPET(k_probe_hardware_key);
+RC_SNIPPET(u_probe_hardware_key);
 
 #endif

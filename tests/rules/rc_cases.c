@@ -12,7 +12,8 @@
  * is allowed), who runs it, snippet, twin, status kind, what Windows
  * answers, the finding's API, path and origin, the finding's component
  * when not the runner's, the snippet's and the twin's effects, and a
- * pnpbox bug with the tests it breaks.
+ * known pnpbox bug with the tests it breaks (none today: the bugs the
+ * corpus found are fixed, and their cases run in every test).
  *
  * Paths are fnmatch patterns (case-insensitive, '\' literal) with the
  * placeholders of rc_expand().
@@ -38,25 +39,6 @@
 #define OTHER_IFACE_GUID "{5c0ffee1-0bad-4c0d-9e11-52434f544852}"
 #define QI_GUID "{5c0ffee2-0bad-4c0d-9e11-524351494558}"
 #define SYSTEM_CLASS "{4d36e97d-e325-11ce-bfc1-08002be10318}"
-
-/*
- * pnpbox bugs the corpus found (each named in the skip message of the tests it breaks;
- * the report of the corpus's author describes them and the fixes).
- */
-#define BUG_PARAMS_WRITE_UNAUDITED                                                                 \
-    "emu/k_iso.c IoOpenDriverRegistryKey answers STATUS_ACCESS_DENIED to write access on "         \
-    "DriverRegKeyParameters before judging: the attempt is neither recorded nor reported "         \
-    "(no REG-IMMUTABLE-WRITE finding, nothing for enforce or fail-fast to act on)"
-#define BUG_IFACE_KEY_CROSS                                                                        \
-    "emu/rules.c judge_reg: reading another device's interface key through "                       \
-    "IoOpenDeviceInterfaceRegistryKey, the sharing REG-CROSS-COMPONENT itself recommends, is "     \
-    "REG-CROSS-COMPONENT for drivers and services (only applications are exempt)"
-#define BUG_QI_DENIED_NOT_DENIED                                                                   \
-    "emu/k_io.c check_query_interface judges the answer after IoCompleteRequest and ignores the "  \
-    "verdict: enforce mode records IFACE-CONTRACT as 'denied' while the answer reaches the importer"
-#define BUG_ONE_JUSTIFICATION                                                                      \
-    "emu/audit.c emu_record keeps one justification per event (its first suppressed rule's), so "  \
-    "the other rules the same call breaks are reported with another baseline entry's justification"
 
 const rc_case rc_cases[] = {
     /* ---- REG-ABSOLUTE-PATH ---- */
@@ -98,17 +80,17 @@ const rc_case rc_cases[] = {
     {"reg_immutable_rtl_write_services", "REG-IMMUTABLE-WRITE", "REG-ABSOLUTE-PATH", "REG-FOREIGN-HANDLE", K(RC_DRV),
      k_immutable_rtl_write_services, k_twin_state_last_level, RC_NT, OK, "RtlWriteRegistryValue",
      SVCKEY("rcdrv\\Parameters"), "absolute", NULL, REG_DWORD_IS(SVCKEY("rcdrv\\Parameters"), "LastLevel", "3"),
-     REG_DWORD_IS(SVCKEY("rcdrv\\State"), "LastLevel", "3"), BUG_ONE_JUSTIFICATION, RC_T_JUSTIFY},
+     REG_DWORD_IS(SVCKEY("rcdrv\\State"), "LastLevel", "3"), NULL, 0},
     {"reg_immutable_open_parameters_for_write", "REG-IMMUTABLE-WRITE", NULL, NULL, K(RC_DRV),
      k_immutable_open_parameters_for_write, k_twin_state_last_level, RC_NT, NT_ACCESS_DENIED,
      "IoOpenDriverRegistryKey", SVCKEY("rcdrv\\Parameters"), "IoOpenDriverRegistryKey/DriverRegKeyParameters", NULL,
-     NONE, REG_DWORD_IS(SVCKEY("rcdrv\\State"), "LastLevel", "3"), BUG_PARAMS_WRITE_UNAUDITED, RC_T_REPORT | RC_T_ENFORCE | RC_T_FAILFAST | RC_T_SUPPRESS | RC_T_JUSTIFY},
+     NONE, REG_DWORD_IS(SVCKEY("rcdrv\\State"), "LastLevel", "3"), NULL, 0},
 
     /* ---- REG-CROSS-COMPONENT ---- */
     {"reg_cross_other_hardware_key", "REG-CROSS-COMPONENT", NULL, NULL, K(RC_DRV), k_cross_other_hardware_key,
      k_twin_other_interface_key, RC_NT, OK, "IoOpenDeviceRegistryKey",
      RC_CCS "\\Enum\\ROOT\\RCOTHER\\0000\\Device Parameters", "IoOpenDeviceRegistryKey/PLUGPLAY_REGKEY_DEVICE", NULL,
-     OUT("Mode=turbo"), OUT("Mode=turbo"), BUG_IFACE_KEY_CROSS, RC_T_TWIN},
+     OUT("Mode=turbo"), OUT("Mode=turbo"), NULL, 0},
     {"reg_cross_svc_other_software_key", "REG-CROSS-COMPONENT", NULL, NULL, SVC, u_cross_other_software_key,
      u_twin_other_shared_state, RC_CR, OK, "CM_Open_DevNode_Key", RC_CCS "\\Control\\Class\\" SYSTEM_CLASS "\\*",
      "CM_Open_DevNode_Key/CM_REGISTRY_SOFTWARE", NULL, OUT("DriverVersion=4.5.6.7"), OUT("Published=rcother-shared"),
@@ -139,11 +121,11 @@ const rc_case rc_cases[] = {
     {"file_outside_drivers_log", "FILE-OUTSIDE-STATE", "FILE-ABSOLUTE-PATH", NULL, K(RC_DRV), k_outside_drivers_log,
      k_twin_data_log, RC_NT, OK, "ZwCreateFile", "C:\\Windows\\System32\\drivers\\rcdrv.log", "absolute", NULL,
      FILE_HOLDS("C:\\Windows\\System32\\drivers\\rcdrv.log", "started\n"),
-     FILE_HOLDS("C:\\Windows\\ServiceState\\rcdrv\\Data\\rcdrv.log", "started\n"), BUG_ONE_JUSTIFICATION, RC_T_JUSTIFY},
+     FILE_HOLDS("C:\\Windows\\ServiceState\\rcdrv\\Data\\rcdrv.log", "started\n"), NULL, 0},
     {"file_outside_svc_windows_log", "FILE-OUTSIDE-STATE", "FILE-ABSOLUTE-PATH", NULL, SVC, u_outside_windows_log,
      u_twin_service_dir_log, RC_WIN32, OK, "CreateFileW", "C:\\Windows\\rcsvc.log", "absolute", NULL,
      FILE_HOLDS("C:\\Windows\\rcsvc.log", "started\n"),
-     FILE_HOLDS("C:\\Windows\\ServiceState\\RcSvc\\Data\\rcsvc.log", "started\n"), BUG_ONE_JUSTIFICATION, RC_T_JUSTIFY},
+     FILE_HOLDS("C:\\Windows\\ServiceState\\RcSvc\\Data\\rcsvc.log", "started\n"), NULL, 0},
 
     /* ---- FILE-DRIVER-STORE-WRITE (Windows itself refuses these writes: the store is read-only) ---- */
     {"file_store_cache_in_image_dir", "FILE-DRIVER-STORE-WRITE", NULL, NULL, K(RC_DRV), k_store_cache_in_image_dir,
@@ -159,7 +141,7 @@ const rc_case rc_cases[] = {
     {"file_cross_other_data_by_name", "FILE-CROSS-COMPONENT", "FILE-ABSOLUTE-PATH", NULL, K(RC_DRV),
      k_fcross_other_data_by_name, k_twin_other_public_driverdata, RC_NT, OK, "ZwCreateFile",
      "C:\\Windows\\ServiceState\\rcother\\Data\\state.bin", "absolute", NULL, OUT("rcother-private"),
-     OUT("rcother-public"), BUG_ONE_JUSTIFICATION, RC_T_JUSTIFY},
+     OUT("rcother-public"), NULL, 0},
     {"file_cross_other_device_directory", "FILE-CROSS-COMPONENT", NULL, NULL, K(RC_DRV), k_fcross_other_device_directory,
      k_twin_other_public_driverdata, RC_NT, OK, "IoGetDeviceDirectory",
      "C:\\Windows\\System32\\DriverState\\Devices\\ROOT#RCOTHER#0000\\Data", "IoGetDeviceDirectory/DeviceDirectoryData",
@@ -167,7 +149,7 @@ const rc_case rc_cases[] = {
     {"file_cross_svc_other_data_by_name", "FILE-CROSS-COMPONENT", "FILE-ABSOLUTE-PATH", NULL, SVC,
      u_fcross_other_data_by_name, u_twin_other_shared_directory, RC_WIN32, OK, "CreateFileW",
      "C:\\Windows\\ServiceState\\rcother\\Data\\state.bin", "absolute", NULL, OUT("rcother-private"),
-     OUT("rcother-shared-file"), BUG_ONE_JUSTIFICATION, RC_T_JUSTIFY},
+     OUT("rcother-shared-file"), NULL, 0},
 
     /* ---- FILE-DRIVERDATA-ROOT (a warning: enforce mode reports it and allows the write) ---- */
     {"file_ddroot_driverdata_log", "FILE-DRIVERDATA-ROOT", NULL, NULL, K(RC_DRV), k_ddroot_log_at_root,
@@ -194,19 +176,19 @@ const rc_case rc_cases[] = {
 
     /* ---- IFACE-CONTRACT (broken by the exporter rcqiexp, seen by the importer rcqi) ---- */
     {"iface_qi_answer_too_large", "IFACE-CONTRACT", NULL, NULL, K(RC_QI), k_qi_too_large, k_twin_qi_good, RC_NT, OK,
-     "IRP_MN_QUERY_INTERFACE", QI_GUID, "none", RC_QIEXP, OUT("Level=3"), OUT("Level=3"), BUG_QI_DENIED_NOT_DENIED, RC_T_ENFORCE},
+     "IRP_MN_QUERY_INTERFACE", QI_GUID, "none", RC_QIEXP, OUT("Level=3"), OUT("Level=3"), NULL, 0},
     {"iface_qi_answer_newer_version", "IFACE-CONTRACT", NULL, NULL, K(RC_QI), k_qi_newer_version, k_twin_qi_good, RC_NT, OK,
-     "IRP_MN_QUERY_INTERFACE", QI_GUID, "none", RC_QIEXP, OUT("Level=3"), OUT("Level=3"), BUG_QI_DENIED_NOT_DENIED, RC_T_ENFORCE},
+     "IRP_MN_QUERY_INTERFACE", QI_GUID, "none", RC_QIEXP, OUT("Level=3"), OUT("Level=3"), NULL, 0},
     {"iface_qi_answer_no_reference", "IFACE-CONTRACT", NULL, NULL, K(RC_QI), k_qi_no_reference, k_twin_qi_good, RC_NT, OK,
-     "IRP_MN_QUERY_INTERFACE", QI_GUID, "none", RC_QIEXP, OUT("Level=3"), OUT("Level=3"), BUG_QI_DENIED_NOT_DENIED, RC_T_ENFORCE},
+     "IRP_MN_QUERY_INTERFACE", QI_GUID, "none", RC_QIEXP, OUT("Level=3"), OUT("Level=3"), NULL, 0},
 
     /* ---- UPDATE-STALE-PATH ---- */
     {"update_stale_saved_image_dir", "UPDATE-STALE-PATH", "FILE-ABSOLUTE-PATH", NULL, K(RC_DRV), k_stale_saved_image_dir,
      k_twin_image_dir_after_update, RC_NT, OK, "ZwCreateFile", STORE_FILE("rcdrv.ini"), "absolute", NULL,
-     OUT("level=3\n"), OUT("level=3\n"), BUG_ONE_JUSTIFICATION, RC_T_JUSTIFY},
+     OUT("level=3\n"), OUT("level=3\n"), NULL, 0},
     {"update_stale_app_saved_path", "UPDATE-STALE-PATH", "FILE-ABSOLUTE-PATH", NULL, APP, u_stale_app_saved_path,
      u_twin_app_module_path, RC_WIN32, OK, "CreateFileW", STORE_FILE("rcpanel.cfg"), "absolute", NULL,
-     OUT("theme=dark\n"), OUT("theme=dark\n"), BUG_ONE_JUSTIFICATION, RC_T_JUSTIFY},
+     OUT("theme=dark\n"), OUT("theme=dark\n"), NULL, 0},
     {"update_stale_app_not_restarted", "UPDATE-STALE-PATH", NULL, NULL, APP, u_stale_app_not_restarted,
      u_twin_app_module_path, RC_WIN32, OK, "CreateFileW", STORE_FILE("rcpanel.cfg"), "absolute", NULL,
      OUT("theme=dark\n"), OUT("theme=dark\n"), NULL, 0},

@@ -89,17 +89,8 @@ static NTSTATUS qi_done(PDEVICE_OBJECT dev, PIRP irp, PVOID ctx)
 /*
  * rcqi asks the driver below it for version 1 of GUID_RC_QI, the way a
  * function driver imports a bus interface: an IRP of its own with a
- * completion routine, sent down with IoCallDriver.  The IRP is kept in a
- * static so a fail-fast stop inside IoCallDriver does not lose it.
+ * completion routine, sent down with IoCallDriver.
  */
-static PIRP pending;
-
-void rc_kiface_cleanup(void)
-{
-    if (pending)
-        IoFreeIrp(pending);
-    pending = NULL;
-}
 
 static void import_v1(rc_ctx *x, rc_qi_answer answer)
 {
@@ -111,7 +102,7 @@ static void import_v1(rc_ctx *x, rc_qi_answer answer)
         RC_QI_INTERFACE_V2 v2;
     } itf;
     memset(&itf, 0, sizeof itf);
-    PIRP irp = pending = IoAllocateIrp(lower->StackSize, FALSE);
+    PIRP irp = IoAllocateIrp(lower->StackSize, FALSE);
     if (!irp)
         return;
     irp->IoStatus.Status = STATUS_NOT_SUPPORTED;
@@ -132,7 +123,6 @@ static void import_v1(rc_ctx *x, rc_qi_answer answer)
         st = irp->IoStatus.Status;
     RC_AFTER(x, st);
     IoFreeIrp(irp);
-    pending = NULL;
     if (!NT_SUCCESS(st))
         return;
     /* Use the interface, then drop the reference the exporter took for us. */

@@ -442,3 +442,21 @@ RC_SNIPPET(k_twin_rtl_own_version)
     ZwClose(k);
     x->done = NT_SUCCESS(st);
 }
+
+/* ---------------------------------------------------------------- a clean call, for after a fail-fast stop */
+
+/* Read-only, by name, under \Registry\Machine\HARDWARE: the one absolute registry access isolation allows. */
+RC_SNIPPET(k_probe_hardware_key)
+{
+    UNICODE_STRING name = RTL_CONSTANT_STRING(L"\\Registry\\Machine\\HARDWARE\\DESCRIPTION");
+    OBJECT_ATTRIBUTES oa;
+    init_oa(&oa, &name, NULL);
+    HANDLE k = NULL;
+    RC_BEFORE(x);
+    NTSTATUS st = ZwOpenKey(&k, KEY_READ, &oa);
+    RC_AFTER(x, st);
+    if (!NT_SUCCESS(st))
+        return;
+    ZwClose(k);
+    x->done = 1;
+}

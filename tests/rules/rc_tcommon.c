@@ -23,7 +23,6 @@ void rc_setup(void)
 
 void rc_teardown(void)
 {
-    rc_kiface_cleanup();
     pnpbox_fixture_fini();
     rc_world_free();
 }
@@ -48,6 +47,11 @@ void rc_run_as(const rc_case *c, rc_snippet fn)
 }
 
 const char *rc_who(const rc_case *c) { return c->who ? c->who : c->comp; }
+
+rc_snippet rc_probe(const rc_case *c)
+{
+    return c->kind == PNPBOX_COMP_KERNEL_DRIVER ? k_probe_hardware_key : u_probe_hardware_key;
+}
 
 int rc_has_rule(const char *rules, const char *id)
 {

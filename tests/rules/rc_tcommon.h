@@ -23,7 +23,7 @@
 
 /* Events recorded before the snippet ran (the world's). */
 extern size_t rc_first;
-/* The snippet context of the running test (static, so it survives a fail-fast longjmp). */
+/* The snippet context of the running test. */
 extern rc_ctx rc_x;
 
 /* Fixture: a fresh machine (pnpbox_fixture_init), report mode, the world made. */
@@ -34,6 +34,8 @@ void rc_teardown(void);
 const rc_case *rc_case_named(const char *name);
 /* Run fn as the case's component into rc_x. */
 void rc_run_as(const rc_case *c, rc_snippet fn);
+/* The clean probe call for the case's component: k_probe_hardware_key or u_probe_hardware_key. */
+rc_snippet rc_probe(const rc_case *c);
 /* The component the case's finding names. */
 const char *rc_who(const rc_case *c);
 /* Does a space-separated rule list hold id? */

@@ -454,3 +454,18 @@ RC_SNIPPET(u_make_company_dirs)
     RC_AFTER(x, ok ? ERROR_SUCCESS : GetLastError());
     x->done = ok && CreateDirectoryW(dd, NULL);
 }
+
+/* ---------------------------------------------------------------- a clean call, for after a fail-fast stop */
+
+/* Read-only under HKLM\HARDWARE: the one absolute registry access isolation allows. */
+RC_SNIPPET(u_probe_hardware_key)
+{
+    HKEY k = NULL;
+    RC_BEFORE(x);
+    LSTATUS r = RegOpenKeyExW(HKEY_LOCAL_MACHINE, L"HARDWARE\\DESCRIPTION", 0, KEY_READ, &k);
+    RC_AFTER(x, r);
+    if (r != ERROR_SUCCESS)
+        return;
+    RegCloseKey(k);
+    x->done = 1;
+}
