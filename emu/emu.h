@@ -405,8 +405,25 @@ void emu_unlock(pnpbox_machine *m);
 pnpbox_machine *emu_machine(void);
 void emu_set_error(pnpbox_machine *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Build (once per process) the template registry snapshot (template.c). */
+/*
+ * The directory embedded machines' volumes (and the template cache) live
+ * in: PNPBOX_TMPDIR, else /dev/shm when it is a roomy tmpfs, else TMPDIR,
+ * else /tmp (machine.c; chosen once per process).
+ */
+const char *emu_scratch_dir(void);
+
+/*
+ * The template registry snapshot, made once per process (template.c): read
+ * from the template cache when this build wrote one, else built and
+ * written there for the next process.
+ */
 int emu_template_snapshot(const regdb_snapshot **out);
+/*
+ * The template cache's file for this build: <scratch>/pnpbox-template-
+ * <euid>-<build id>.db, written into buf (0), or -ENOENT when there is
+ * none (no GNU build id, or PNPBOX_TEMPLATE_CACHE=0), -ENAMETOOLONG.
+ */
+int emu_template_cache_path(char *buf, size_t size);
 /* (Re)create the volatile parts of a machine's registry: the
  * CurrentControlSet link and HARDWARE (template.c; also after reboot). */
 int emu_template_volatile(regdb *reg);

@@ -206,6 +206,14 @@ static int open_registry(pnpbox_machine *m)
 static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 static char scratch_base[2048];
 
+static void pick_scratch(void);
+
+const char *emu_scratch_dir(void)
+{
+    pthread_once(&scratch_once, pick_scratch);
+    return scratch_base;
+}
+
 static void pick_scratch(void)
 {
     const char *env = getenv("PNPBOX_TMPDIR");
@@ -235,8 +243,7 @@ static int open_volume(pnpbox_machine *m)
         m->voldir = strdup(boxfs_volume_dir(m->vol));
         return m->voldir ? 0 : -ENOMEM;
     }
-    pthread_once(&scratch_once, pick_scratch);
-    const char *tmp = scratch_base;
+    const char *tmp = emu_scratch_dir();
     char buf[4096];
     snprintf(buf, sizeof buf, "%s/pnpbox-vol-XXXXXX", tmp);
     if (!mkdtemp(buf)) {

@@ -26,11 +26,20 @@
 
 #include "base/pb_utf16.h"
 
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 static const char machine_tables[] =
     "CREATE TABLE IF NOT EXISTS audit(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -222,8 +231,182 @@ static int build(regdb *r)
 static regdb_snapshot *tmpl;
 static int tmpl_rc;
 
+/*
+ * The template cache.  Building the template costs a process about 3 ms
+ * (opening SQLite, creating the schema, ~150 keys, the snapshot), and
+ * Criterion runs every test in a fresh process, so each test would pay it
+ * before its first machine.  The first process of a build therefore writes
+ * the snapshot's image to the scratch directory and later processes read
+ * it back (about 60 KiB) instead of building it.
+ *
+ * The file is named after the effective uid and the GNU build id of the
+ * ELF object this code is linked into (the test program, or libpnpbox.so),
+ * so a rebuilt pnpbox never reads an older build's template, and other
+ * users' files are never read.  It is written to a private temporary name
+ * and renamed into place, so a reader sees a whole image or none.  A file
+ * is used only when it is a regular file owned by this uid, writable by
+ * nobody else, of a sane size, whose SQLite header agrees with its length
+ * (page size x page count), and which regdb_snapshot_from_data accepts as
+ * a registry (it opens it and checks the schema); anything else is
+ * replaced.  Files of other builds of this uid untouched for a day are
+ * removed when a new one is written.  PNPBOX_TEMPLATE_CACHE=0 turns the
+ * cache off; an object without a build id never uses it.
+ */
+#define CACHE_MAX_BYTES (16u << 20)
+#define CACHE_STALE_SECONDS (24 * 3600)
+
+typedef struct build_id_search {
+    uintptr_t addr;         /* an address inside the object looked for */
+    unsigned char id[64];
+    size_t len;
+} build_id_search;
+
+static int find_build_id(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+    (void)size;
+    build_id_search *b = ctx;
+    int inside = 0;
+    for (int i = 0; i < info->dlpi_phnum && !inside; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        inside = ph->p_type == PT_LOAD && b->addr >= lo && b->addr - lo < ph->p_memsz;
+    }
+    if (!inside)
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_NOTE)
+            continue;
+        const unsigned char *p = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
+        const unsigned char *end = p + ph->p_memsz;
+        while ((size_t)(end - p) >= sizeof(ElfW(Nhdr))) {
+            const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+            size_t name = (nh->n_namesz + 3) & ~(size_t)3, desc = (nh->n_descsz + 3) & ~(size_t)3;
+            if ((size_t)(end - p) - sizeof *nh < name + desc)
+                break;
+            const unsigned char *nm = p + sizeof *nh;
+            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && !memcmp(nm, "GNU", 4) && nh->n_descsz &&
+                nh->n_descsz <= sizeof b->id) {
+                memcpy(b->id, nm + name, nh->n_descsz);
+                b->len = nh->n_descsz;
+                return 1;
+            }
+            p += sizeof *nh + name + desc;
+        }
+    }
+    return 1; /* the object, without a build id */
+}
+
+int emu_template_cache_path(char *buf, size_t size)
+{
+    const char *off = getenv("PNPBOX_TEMPLATE_CACHE");
+    if (off && !strcmp(off, "0"))
+        return -ENOENT;
+    build_id_search b = {.addr = (uintptr_t)&emu_template_cache_path};
+    dl_iterate_phdr(find_build_id, &b);
+    if (!b.len)
+        return -ENOENT;
+    char hex[2 * sizeof b.id + 1];
+    for (size_t i = 0; i < b.len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", b.id[i]);
+    int n = snprintf(buf, size, "%s/pnpbox-template-%lu-%s.db", emu_scratch_dir(), (unsigned long)geteuid(), hex);
+    return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* Read a cached image that passes the checks above; NULL when there is none fit to use. */
+static regdb_snapshot *cache_load(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return NULL;
+    regdb_snapshot *snap = NULL;
+    unsigned char *img = NULL;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) ||
+        st.st_size < 512 || (uint64_t)st.st_size > CACHE_MAX_BYTES)
+        goto done;
+    size_t len = (size_t)st.st_size;
+    if (!(img = malloc(len)))
+        goto done;
+    for (size_t got = 0; got < len;) {
+        ssize_t r = pread(fd, img + got, len - got, (off_t)got);
+        if (r <= 0 && !(r < 0 && errno == EINTR))
+            goto done;
+        got += r > 0 ? (size_t)r : 0;
+    }
+    /* SQLite's header: page size (1 means 65536) at 16, page count at 28, both big-endian. */
+    uint32_t psz = (uint32_t)img[16] << 8 | img[17];
+    if (psz == 1)
+        psz = 65536;
+    uint32_t pages = (uint32_t)img[28] << 24 | (uint32_t)img[29] << 16 | (uint32_t)img[30] << 8 | img[31];
+    if ((uint64_t)psz * pages != len)
+        goto done;
+    if (regdb_snapshot_from_data(img, len, &snap) < 0)
+        snap = NULL;
+done:
+    free(img);
+    close(fd);
+    return snap;
+}
+
+/* Remove this uid's template files of other builds nobody has written for a day. */
+static void cache_sweep(const char *keep)
+{
+    const char *dir = emu_scratch_dir();
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "pnpbox-template-%lu-", (unsigned long)geteuid());
+    const char *keep_name = strrchr(keep, '/') ? strrchr(keep, '/') + 1 : keep;
+    time_t now = time(NULL);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        struct stat st;
+        if (strncmp(e->d_name, prefix, strlen(prefix)) || !strcmp(e->d_name, keep_name) ||
+            fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_uid != geteuid() ||
+            now - st.st_mtime < CACHE_STALE_SECONDS)
+            continue;
+        unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+}
+
+/* Write the snapshot's image to path (atomically); a failure only means no cache. */
+static void cache_store(const char *path, const regdb_snapshot *snap)
+{
+    size_t len;
+    const unsigned char *img = regdb_snapshot_data(snap, &len);
+    char tmp[4200];
+    if (!img || snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
+        return;
+    int fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
+    if (fd < 0)
+        return;
+    size_t put = 0;
+    while (put < len) {
+        ssize_t w = write(fd, img + put, len - put);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        put += (size_t)w;
+    }
+    if (close(fd) < 0 || put != len || rename(tmp, path) < 0) {
+        unlink(tmp);
+        return;
+    }
+    cache_sweep(path);
+}
+
 static void build_once(void)
 {
+    char path[4096];
+    int cached = emu_template_cache_path(path, sizeof path) == 0;
+    if (cached && (tmpl = cache_load(path))) {
+        tmpl_rc = 0;
+        return;
+    }
     regdb *r;
     tmpl_rc = regdb_open(NULL, NULL, &r);
     if (tmpl_rc < 0)
@@ -234,6 +417,8 @@ static void build_once(void)
     if (tmpl_rc == 0)
         tmpl_rc = regdb_snapshot_take(r, &tmpl);
     regdb_close(r);
+    if (tmpl_rc == 0 && cached)
+        cache_store(path, tmpl);
 }
 
 static void free_template(void) { regdb_snapshot_free(tmpl); }
