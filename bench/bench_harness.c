@@ -9,8 +9,10 @@
  *
  * Criterion runs every test in a process of its own, so a test's fixture
  * is the first of its process: harness.fixture_cold_us times that one, in
- * fresh processes (this program run again), where the template machine is
- * built and SQLite's connection, statements and the first volume are new.
+ * fresh processes (this program run again), where the template registry
+ * is read from the template cache (emu/template.c; the first run of a
+ * build writes it) and SQLite's connection, statements and the first
+ * volume are new.
  * The in-process figure above shows what the fixture itself costs once
  * those are there.
  *
