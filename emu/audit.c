@@ -340,18 +340,32 @@ const char *emu_access_value(const emu_access *a, char *buf, size_t cap)
     return buf;
 }
 
-uint64_t emu_fold_key(const emu_access *a)
+__attribute__((hot)) uint64_t emu_fold_key(const emu_access *a)
 {
     /* Never 0, so a->fold_key == 0 means "not computed". */
+    /* Over 64-bit words: the operation's fields in one word, then the UTF-16 name four units at a
+     * time, then its length.  Each step (xor a word, multiply by an odd constant, xor-shift the
+     * high half down) is a bijection of the state, so names of one length that differ in a
+     * single word never collide, and the shift keeps differences in high bits from cancelling. */
+    const uint64_t prime = 1099511628211ULL;
     uint64_t h = 1469598103934665603ULL;
-    h = (h ^ (uint64_t)a->op) * 1099511628211ULL;
-    h = (h ^ (uint64_t)a->write) * 1099511628211ULL;
-    h = (h ^ (uint64_t)a->access) * 1099511628211ULL;
-    h = (h ^ (uint64_t)a->kind) * 1099511628211ULL;
+#define FOLD_MIX(w) (h = (h ^ (w)) * prime, h ^= h >> 29)
+    FOLD_MIX((uint64_t)a->access << 32 | (uint64_t)(a->op & 0xff) << 16 | (uint64_t)(a->kind & 0xff) << 8 |
+             (uint64_t)(a->write != 0));
     if (a->has_wvalue && !a->value) {
-        for (size_t i = 0; i < a->wvalue_len; i++)
-            h = (h ^ a->wvalue[i]) * 1099511628211ULL;
-        h ^= 1;
+        size_t i = 0, n = a->wvalue_len;
+        for (; i + 4 <= n; i += 4) {
+            uint64_t w;
+            memcpy(&w, a->wvalue + i, 8);
+            FOLD_MIX(w);
+        }
+        if (i < n) {
+            uint64_t w = 0;
+            memcpy(&w, a->wvalue + i, (n - i) * 2);
+            FOLD_MIX(w);
+        }
+        FOLD_MIX((uint64_t)n << 1 | 1);
+#undef FOLD_MIX
     } else {
         for (const char *p = a->value ? a->value : ""; *p; p++)
             h = (h ^ (unsigned char)*p) * 1099511628211ULL;
@@ -360,7 +374,7 @@ uint64_t emu_fold_key(const emu_access *a)
     return h ? h : 1;
 }
 
-emu_fold_slot *emu_fold_find(pnpbox_machine *m, const emu_access *a, pnpbox_component *c, uint64_t key)
+__attribute__((hot)) emu_fold_slot *emu_fold_find(pnpbox_machine *m, const emu_access *a, pnpbox_component *c, uint64_t key)
 {
     return fold_slot(m, a, c, key);
 }
@@ -379,6 +393,31 @@ emu_fold_slot *emu_fold_take(pnpbox_machine *m, const emu_access *a, pnpbox_comp
     return s;
 }
 
+/* Count the access into the event the slot recorded before, when it is the same outcome and status: 1 if so. */
+__attribute__((hot)) static int fold_into(pnpbox_machine *m, const emu_fold_slot *fs, pnpbox_outcome outcome, emu_status status)
+{
+    emu_event_store *st = &m->audit;
+    if (!fs->event || fs->event > st->n || fs->status != status || st->ev[fs->event - 1].outcome != outcome)
+        return 0;
+    pnpbox_event *e = &st->ev[fs->event - 1];
+    e->count++;
+    if (m->dir && st->rowid && st->rowid[fs->event - 1])
+        persist_count(m, st->rowid[fs->event - 1], e->count);
+    return 1;
+}
+
+/* Hot (grouped with reg_core.c's per-access path, see there). */
+__attribute__((hot)) int emu_record_folded(pnpbox_machine *m, const emu_access *a, const emu_verdict *v, emu_status status,
+                      const emu_fold_slot *fs)
+{
+    /* The slot must still be this access's (same API, component, key and rules generation):
+     * the operation between the judge and the record may have changed the rules. */
+    if (!fs || m->checking_off || !a->fold || !a->comp || fs->api != a->api || fs->comp != (void *)a->comp ||
+        fs->key != a->fold_key || fs->gen != m->rules_gen)
+        return 0;
+    return fold_into(m, fs, v ? v->outcome : PNPBOX_OUTCOME_ALLOWED, status);
+}
+
 void emu_record(pnpbox_machine *m, const emu_access *a, const emu_verdict *v, emu_status status)
 {
     if (m->checking_off)
@@ -389,12 +428,7 @@ void emu_record(pnpbox_machine *m, const emu_access *a, const emu_verdict *v, em
     emu_event_store *st = &m->audit;
     uint64_t key = a->fold ? (a->fold_key ? a->fold_key : emu_fold_key(a)) : 0;
     emu_fold_slot *fs = a->fold ? emu_fold_take(m, a, c, key) : NULL;
-    if (fs && fs->event && fs->event <= st->n && fs->status == status &&
-        st->ev[fs->event - 1].outcome == outcome) {
-        pnpbox_event *e = &st->ev[fs->event - 1];
-        e->count++;
-        if (m->dir && st->rowid && st->rowid[fs->event - 1])
-            persist_count(m, st->rowid[fs->event - 1], e->count);
+    if (fs && fold_into(m, fs, outcome, status)) {
         emu_unlock(m);
         return;
     }

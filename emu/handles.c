@@ -90,7 +90,8 @@ static int slot_of(pnpbox_machine *m, void *h)
     return (int)slot;
 }
 
-emu_handle *emu_handle_get(pnpbox_machine *m, void *h, emu_htype type)
+/* Hot: every call through a handle starts here (see reg_core.c). */
+__attribute__((hot)) emu_handle *emu_handle_get(pnpbox_machine *m, void *h, emu_htype type)
 {
     if (!m)
         return NULL;

@@ -252,11 +252,14 @@ emu_status reg_core_handle_new(pnpbox_machine *m, regdb_key key, uint32_t grante
     return st;
 }
 
-emu_status reg_core_handle(pnpbox_machine *m, void *h, emu_handle **out)
+__attribute__((hot)) emu_status reg_core_handle(pnpbox_machine *m, void *h, emu_handle **out)
 {
-    if (!h)
+    /* The table look-up of emu_handle_get (handles.c) done in place: the caller holds the
+     * machine lock, so the lock round trip and the call are saved on every access. */
+    uintptr_t hv = (uintptr_t)h;
+    if (!m || !hv || hv % 4 || hv / 4 - 1 >= (uintptr_t)m->nhandles)
         return STATUS_INVALID_HANDLE;
-    emu_handle *e = emu_handle_get(m, h, 0);
+    emu_handle *e = m->handles[hv / 4 - 1];
     if (!e)
         return STATUS_INVALID_HANDLE;
     if (e->type != EMU_H_KEY)
@@ -627,10 +630,17 @@ done:
 
 /* ---------------------------------------------------------------- operations on a handle */
 
-emu_status reg_op_resolve(reg_ctx *c, reg_op *op, void *h, uint32_t need_access)
+/*
+ * The per-access path (resolve, judge, end, value reads) is marked hot: GCC
+ * groups hot functions in .text.hot, so the few cache lines a repeated
+ * query runs through sit together instead of evicting the registry
+ * engine's own code from the instruction cache.
+ */
+__attribute__((hot)) emu_status reg_op_resolve(reg_ctx *c, reg_op *op, void *h, uint32_t need_access)
 {
     op->vname_heap = NULL;
     op->ho = NULL;
+    op->slot = NULL;
     emu_status st = reg_core_handle(c->m, h, &op->h);
     if (st < 0)
         return st;
@@ -642,22 +652,23 @@ emu_status reg_op_resolve(reg_ctx *c, reg_op *op, void *h, uint32_t need_access)
     return STATUS_SUCCESS;
 }
 
-emu_status reg_op_judge(reg_ctx *c, reg_op *op, emu_op kind, uint32_t need_access, int write,
-                        const uint16_t *vname, size_t vname_len, int has_value)
+__attribute__((hot)) emu_status reg_op_judge(reg_ctx *c, reg_op *op, emu_op kind, uint32_t need_access,
+                                              int write, const uint16_t *vname, size_t vname_len, int has_value)
 {
     emu_access *a = &op->a;
-    memset(a, 0, sizeof *a);
-    a->api = c->api;
-    a->kind = EMU_ACC_REG;
-    a->op = kind;
-    a->prov = &op->h->prov;
-    a->absolute = 0;
-    a->key = op->h->key;
-    a->path = op->h->path;
-    a->access = need_access;
-    a->write = write;
-    a->caller = c->caller;
-    a->fold = &op->h->fold; /* repeated accesses through this handle reuse the verdict and fold the event */
+    /* Built in place (the compiler zeroes the rest inline, no memset call on the hot path). */
+    *a = (emu_access){
+        .api = c->api,
+        .kind = EMU_ACC_REG,
+        .op = kind,
+        .prov = &op->h->prov,
+        .key = op->h->key,
+        .path = op->h->path,
+        .access = need_access,
+        .write = write,
+        .caller = c->caller,
+        .fold = &op->h->fold, /* repeated accesses through this handle reuse the verdict and fold the event */
+    };
     if (has_value) {
         /* Converted to UTF-8 only when a new event is recorded or a write judged (emu_access_value). */
         a->wvalue = vname;
@@ -665,7 +676,12 @@ emu_status reg_op_judge(reg_ctx *c, reg_op *op, emu_op kind, uint32_t need_acces
         a->has_wvalue = 1;
     }
     a->fold_key = emu_fold_key(a); /* hashed once for the judge and the record */
-    emu_judge(c->m, a, &op->v);
+    /* The component once for the judge and the record (it cannot change within the call). */
+    a->comp = emu_comp();
+    /* A repeated access: the verdict from the handle's memo, without judging (rules.c). */
+    op->slot = emu_judge_cached(c->m, a, a->comp, &op->v);
+    if (!op->slot)
+        emu_judge(c->m, a, &op->v);
     if (op->v.deny) {
         emu_record(c->m, a, &op->v, STATUS_ACCESS_DENIED);
         free(op->vname_heap);
@@ -684,11 +700,14 @@ emu_status reg_op_begin(reg_ctx *c, reg_op *op, void *h, emu_op kind, uint32_t n
     return reg_op_judge(c, op, kind, need_access, write, vname, vname_len, has_value);
 }
 
-void reg_op_end(reg_ctx *c, reg_op *op, emu_status st)
+__attribute__((hot)) void reg_op_end(reg_ctx *c, reg_op *op, emu_status st)
 {
-    emu_record(c->m, &op->a, &op->v, st);
-    free(op->vname_heap);
-    op->vname_heap = NULL;
+    if (!emu_record_folded(c->m, &op->a, &op->v, st, op->slot))
+        emu_record(c->m, &op->a, &op->v, st);
+    if (op->vname_heap) {
+        free(op->vname_heap);
+        op->vname_heap = NULL;
+    }
 }
 
 emu_status reg_core_miss(reg_ctx *c, regdb_key key, emu_status missing)
@@ -706,8 +725,8 @@ emu_status reg_core_get_value(reg_ctx *c, reg_op *op, const uint16_t *name, size
     return emu_status_from_regdb(rc);
 }
 
-emu_status reg_core_get_value_into(reg_ctx *c, reg_op *op, const uint16_t *name, size_t n, uint32_t *type,
-                                   void *buf, size_t cap, size_t *len)
+__attribute__((hot)) emu_status reg_core_get_value_into(reg_ctx *c, reg_op *op, const uint16_t *name, size_t n,
+                                                        uint32_t *type, void *buf, size_t cap, size_t *len)
 {
     int rc = regdb_query_value_into(c->m->reg, op->h->key, name, n, type, buf, cap, len);
     if (rc == 0)

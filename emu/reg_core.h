@@ -98,6 +98,7 @@ typedef struct reg_op {
     reg_hobj *ho;
     emu_access a;
     emu_verdict v;
+    const emu_fold_slot *slot; /* the handle's memo slot the verdict came from (repeated access), or NULL */
     char *vname_heap;
     char vname[768];
 } reg_op;
@@ -212,6 +213,29 @@ typedef struct emu_kstate {
  * memory.
  */
 emu_kstate *emu_kstate_get(pnpbox_machine *m);
+
+/* ---------------------------------------------------------------- provided by rules.c and audit.c
+ * The fast path of a repeated access through a handle (reg_op_judge and
+ * reg_op_end): the verdict cached in the handle's memo is taken without a
+ * second look-up, and the record folds into the slot's event directly.
+ * The caller holds the machine lock and has set a->comp and a->fold_key.
+ * Both give the same result as emu_judge / emu_record would. */
+
+/*
+ * The cached verdict of this access by c, copied into *v, and the memo slot
+ * it came from; NULL (v untouched) when the access must go to emu_judge:
+ * checking off, no memo or key, an unjudged component, fail-fast mode, or
+ * no verdict cached for it in this rules generation.
+ */
+emu_fold_slot *emu_judge_cached(pnpbox_machine *m, const emu_access *a, pnpbox_component *c, emu_verdict *v);
+/*
+ * Record the access by counting it into the event of fs (from
+ * emu_judge_cached): 1 when done, 0 when the slot no longer matches the
+ * access (rules generation, API, component, key) or its event has another
+ * status or outcome; the caller then calls emu_record.
+ */
+int emu_record_folded(pnpbox_machine *m, const emu_access *a, const emu_verdict *v, emu_status status,
+                      const emu_fold_slot *fs);
 
 /* ---------------------------------------------------------------- provided by k_sync.c */
 
