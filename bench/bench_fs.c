@@ -9,6 +9,9 @@
  *   seqread    that file read back in 1 MiB read()s, right after it was
  *              written and closed (both sides read from the page cache)
  *   mount      boxfs_mount_start until the mount is ready, plus the stop
+ *   smallfile_tmpfs  (for information) the smallfile work again with both
+ *              sides on tmpfs: ext4's inode allocation, which both sides
+ *              pay and which varies tenfold between runs, left out
  *
  * The mount runs in this process (boxfs_mount_start) with the default
  * policy installed, as `pnpbox mount` has it, and takes the data path the
@@ -39,7 +42,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -97,10 +102,10 @@ static void pair_finish(pair *p)
     p->hi = r[REPS - 1];
 }
 
-/* What to undo however the run ends. */
-static char *g_top;
-static boxfs_mount *g_mount;
-static boxfs *g_vol;
+/* What to undo however the run ends (the tmpfs machine: g_*2). */
+static char *g_top, *g_top2;
+static boxfs_mount *g_mount, *g_mount2;
+static boxfs *g_vol, *g_vol2;
 
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f);
 
@@ -114,6 +119,14 @@ static void cleanup(void)
     if (g_top)
         nftw(g_top, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
     g_top = NULL;
+    if (g_mount2)
+        boxfs_mount_stop(g_mount2);
+    g_mount2 = NULL;
+    boxfs_volume_close(g_vol2);
+    g_vol2 = NULL;
+    if (g_top2)
+        nftw(g_top2, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    g_top2 = NULL;
 }
 
 static void die(const char *what, const char *subject)
@@ -241,6 +254,60 @@ static boxfs_mount *mount_or_die(boxfs *vol, const char *mnt)
     return m;
 }
 
+/* REPS rounds of smallfile on both sides (mounted_first()), after one
+ * untimed warm-up round each. */
+static void smallfile_rounds(const char *native_dir, const char *fuse_dir, const char *small,
+                             pair *sm)
+{
+    smallfile(native_dir, small);
+    smallfile(fuse_dir, small);
+    for (int r = 0; r < REPS; r++) {
+        if (mounted_first(r)) {
+            sm->mounted[r] = smallfile(fuse_dir, small);
+            sm->native[r] = smallfile(native_dir, small);
+        } else {
+            sm->native[r] = smallfile(native_dir, small);
+            sm->mounted[r] = smallfile(fuse_dir, small);
+        }
+    }
+    pair_finish(sm);
+}
+
+/* For information: the smallfile work with both sides on tmpfs
+ * (/dev/shm), where no side pays for ext4's inode allocation, whose cost
+ * varies tenfold from run to run on the backing file system.  A machine
+ * of its own, mounted the same way; 0 if there is no tmpfs to use. */
+static int smallfile_tmpfs(const boxfs_volume_opts *vo, const char *small, pair *sm)
+{
+    static char top[] = "/dev/shm/pnpbox-bench-XXXXXX";
+    char mnt[128], native_dir[256], fuse_dir[256];
+    struct statfs sf;
+    int err;
+    if (statfs("/dev/shm", &sf) || sf.f_type != TMPFS_MAGIC || !mkdtemp(top))
+        return 0;
+    g_top2 = top;
+    if ((err = boxfs_machine_open(top, vo, &g_vol2))) {
+        fprintf(stderr, "bench_fs: cannot open machine '%s': %s\n", top, boxfs_strerror(err));
+        exit(1);
+    }
+    snprintf(mnt, sizeof mnt, "%s/mnt", top);
+    snprintf(native_dir, sizeof native_dir, "%s/volume/ProgramData/native", top);
+    snprintf(fuse_dir, sizeof fuse_dir, "%s/ProgramData/mounted", mnt);
+    if (mkdir(mnt, 0755) || mkdir(native_dir, 0755))
+        die("cannot create directories in", top);
+    g_mount2 = mount_or_die(g_vol2, mnt);
+    if (mkdir(fuse_dir, 0755))
+        die("cannot create", fuse_dir);
+    smallfile_rounds(native_dir, fuse_dir, small, sm);
+    boxfs_mount_stop(g_mount2);
+    g_mount2 = NULL;
+    boxfs_volume_close(g_vol2);
+    g_vol2 = NULL;
+    nftw(top, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    g_top2 = NULL;
+    return 1;
+}
+
 /* REPS rounds of seqwrite + seqread on both sides (mounted_first());
  * with dropped != NULL, also the mounted read after dropping the mount's
  * pages.  Files are removed after each round (untimed). */
@@ -307,7 +374,8 @@ int main(void)
     boxfs *vol;
     boxfs_default_policy *pol;
     boxfs_volume_opts vo = {0};
-    pair sm, sw, sr, dw, dr, du;
+    pair sm, sw, sr, dw, dr, du, st;
+    int have_tmpfs;
     double mt[REPS];
     unsigned long default_data;
     int daemon_by_default, err;
@@ -331,6 +399,7 @@ int main(void)
     memset(&dw, 0, sizeof dw);
     memset(&dr, 0, sizeof dr);
     memset(&du, 0, sizeof du);
+    memset(&st, 0, sizeof st);
     for (int i = 0; i < SMALL_SIZE; i++)
         small[i] = (char)('a' + i % 26);
     for (unsigned i = 0; i < CHUNK; i++)
@@ -368,19 +437,7 @@ int main(void)
     g_mount = mount_or_die(vol, mnt);
     if (mkdir(fuse_dir, 0755))
         die("cannot create", fuse_dir);
-    /* one warm-up round each, untimed */
-    smallfile(native_dir, small);
-    smallfile(fuse_dir, small);
-    for (int r = 0; r < REPS; r++) {
-        if (mounted_first(r)) {
-            sm.mounted[r] = smallfile(fuse_dir, small);
-            sm.native[r] = smallfile(native_dir, small);
-        } else {
-            sm.native[r] = smallfile(native_dir, small);
-            sm.mounted[r] = smallfile(fuse_dir, small);
-        }
-    }
-    pair_finish(&sm);
+    smallfile_rounds(native_dir, fuse_dir, small, &sm);
     __atomic_store_n(&g_data_requests, 0, __ATOMIC_RELAXED);
     seq_rounds(native_big, fuse_big, chunk, rbuf, &sw, &sr, NULL);
     default_data = __atomic_load_n(&g_data_requests, __ATOMIC_RELAXED);
@@ -394,6 +451,9 @@ int main(void)
     seq_rounds(native_big, fuse_big, chunk, rbuf, &dw, &dr, &du);
     unsetenv("PNPBOX_FUSE_PASSTHROUGH");
     cleanup();
+
+    /* for information: smallfile with both sides on tmpfs */
+    have_tmpfs = smallfile_tmpfs(&vo, small, &st);
     boxfs_default_policy_free(pol);
 
     {
@@ -412,6 +472,10 @@ int main(void)
         row("256 MiB sequential write", &dw, 1);
         row("256 MiB sequential read", &dr, 1);
         row("256 MiB read, mount's pages dropped", &du, 1);
+        if (have_tmpfs) {
+            printf("  for information, both sides on tmpfs (no ext4 inode allocation):\n");
+            row("2000 x 1 KiB create/read/delete", &st, 0);
+        }
         printf("  %-34s %24.1f ms\n", "mount until ready + unmount", mm);
         lines("smallfile", &sm);
         lines("seqwrite", &sw);
@@ -420,6 +484,8 @@ int main(void)
         lines("seqwrite_daemon", &dw);
         lines("seqread_daemon", &dr);
         lines("seqread_daemon_uncached", &du);
+        if (have_tmpfs)
+            lines("smallfile_tmpfs", &st);
         printf("bench: fs.mount_ms %.1f ms\n", mm);
     }
     free(small);

@@ -464,13 +464,38 @@ static const struct fuse_custom_io wire_io = {
 
 static void stamp_set(boxfs_node *n, const struct stat *st);
 
+/* Unregister a node's backing id (under the volume lock).  Passthrough
+ * files the kernel still has open keep their backing file: an id is only
+ * the daemon's name for it.  After the session ended the kernel has
+ * dropped its ids already, and the ioctl fails harmlessly. */
+static void drop_backing_locked(boxfs_mount *m, boxfs_node *n)
+{
+    uint32_t id = (uint32_t)n->backing_id;
+    n->backing_id = 0;
+    n->backing_ino = 0;
+    if (ioctl(fuse_session_fd(m->se), WIRE_IOC_BACKING_CLOSE, &id) < 0)
+        PB_DEBUG(PB_CH_FUSE, "fuse: backing id %u: %s", id, strerror(errno));
+}
+
+/* vol->inval.drop_backing: the node is gone (or freed). */
+static void drop_backing_cb(void *ctx, boxfs_node *n)
+{
+    if (n->backing_id > 0)
+        drop_backing_locked(ctx, n);
+}
+
 /* Tie a handle opened through the mount to its backing file, for the
  * reply of the OPEN/CREATE being served.  The kernel binds an inode to one
  * backing file while any passthrough file of it is open, so the mount's
- * handles on a node share one backing id (counted, dropped with the last
- * of them).  A node whose host file was replaced behind pnpbox while the
- * old one is still open through the mount gets no passthrough for the new
- * handle (the kernel then refuses that open: the inode is busy).  Without
+ * handles on a node share one backing id.  The id is kept after the last
+ * of them closes, until the kernel forgets the node or the node is gone
+ * (drop_backing): the next open of the file then costs no registration
+ * (the kernel opens the backing file anew for each passthrough open, with
+ * that open's flags and the daemon's credentials, so one id serves every
+ * open whatever access the first one had).  A node whose host file was
+ * replaced behind pnpbox while the old one is still open through the
+ * mount gets no passthrough for the new handle (the kernel then refuses
+ * that open: the inode is busy).  Without
  * passthrough (or if the kernel refuses to register a backing file, which
  * then holds for every file of the volume: same daemon, same backing file
  * system) the handle's I/O comes to the daemon.  Called without the
@@ -482,7 +507,9 @@ static void passthrough_open(boxfs_mount *m, boxfs_file *f)
     if (!__atomic_load_n(&m->passthrough, __ATOMIC_ACQUIRE) || f->fd < 0)
         return;
     boxfs_lock(vol);
-    if (n->backing_refs == 0) {
+    if (n->backing_id > 0 && n->backing_refs == 0 && n->backing_ino != n->ino)
+        drop_backing_locked(m, n); /* an id for a host file that is not this node's any more */
+    if (n->backing_id <= 0) {
         wire_backing_map map;
         int id;
         memset(&map, 0, sizeof map);
@@ -511,7 +538,8 @@ static void passthrough_open(boxfs_mount *m, boxfs_file *f)
     boxfs_file_set_archive(f);
 }
 
-/* A mount handle goes: drop its reference to the node's backing id. */
+/* A mount handle goes: it stops using the node's backing id (which stays
+ * registered for the node's next open). */
 static void passthrough_close(boxfs_mount *m, boxfs_file *f)
 {
     boxfs *vol = m->vol;
@@ -525,14 +553,8 @@ static void passthrough_close(boxfs_mount *m, boxfs_file *f)
      * rest fetched again after them) matches the host file now */
     if ((f->access & BOXFS_ACCESS_WRITE) && !fstat(f->fd, &st) && (uint64_t)st.st_ino == n->ino)
         stamp_set(n, &st);
-    if (n->backing_refs && --n->backing_refs == 0) {
-        uint32_t id = (uint32_t)n->backing_id;
-        n->backing_id = 0;
-        n->backing_ino = 0;
-        /* after the session ended the kernel has dropped its ids already */
-        if (ioctl(fuse_session_fd(m->se), WIRE_IOC_BACKING_CLOSE, &id) < 0)
-            PB_DEBUG(PB_CH_FUSE, "fuse: backing id %u: %s", id, strerror(errno));
-    }
+    if (n->backing_refs)
+        n->backing_refs--;
     boxfs_unlock(vol);
 }
 
@@ -798,6 +820,10 @@ static void forget_one(boxfs_mount *m, fuse_ino_t ino, uint64_t nlookup)
         for (int i = 0; i < n->nknames; i++)
             free(n->knames[i]);
         n->nknames = 0;
+        /* the kernel's inode is gone, and with it any tie to the backing
+         * file: a new one starts afresh */
+        if (n->backing_id > 0)
+            drop_backing_locked(m, n);
         boxfs_node_put(vol, n);
     } else {
         n->nlookup -= nlookup;
@@ -996,7 +1022,9 @@ static void do_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
         err = boxfs_op_open(m->vol, &c, &r, flags_access(flags), disp, BOXFS_NON_DIRECTORY_FILE,
                             (mode & S_IWUSR) ? 0 : BOXFS_ATTR_READONLY, 1, &f, &info);
     boxfs_res_free(m->vol, &r);
-    if (!err && (err = boxfs_node_hoststat(m->vol, f->node, &hs)))
+    if (!err && f->created.st_ino) /* the file as the open created it: no second look */
+        hs = f->created;
+    else if (!err && (err = boxfs_node_hoststat(m->vol, f->node, &hs)))
         boxfs_close(f);
     if (err) {
         reply_status(req, err);
@@ -1691,6 +1719,10 @@ static void release_kernel_refs(boxfs_mount *m)
     vol->mounted = 0;
     memset(&vol->inval, 0, sizeof vol->inval);
     for (boxfs_node *x = vol->all_head; x; x = x->all_next) {
+        /* the session's backing ids ended with it */
+        x->backing_id = 0;
+        x->backing_ino = 0;
+        x->backing_refs = 0;
         if (!x->nlookup)
             continue;
         if (n == cap) {
@@ -1818,6 +1850,7 @@ int boxfs_mount_start(boxfs *vol, const char *mountpoint, const boxfs_mount_opts
     vol->inval.entry = inval_entry_cb;
     vol->inval.inode = inval_inode_cb;
     vol->inval.sync = inval_sync_cb;
+    vol->inval.drop_backing = drop_backing_cb;
     vol->inval.ctx = m;
     __atomic_store_n(&vol->mounted, 1, __ATOMIC_RELEASE);
     boxfs_unlock(vol);

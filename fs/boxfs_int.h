@@ -49,11 +49,21 @@ typedef struct boxfs_dent {
     char name[];             /* stored name, UTF-8, NUL-terminated */
 } boxfs_dent;
 
+/* An inotify event boxfs' own change of a name will cause (see
+ * boxfs_dir_expect). */
+typedef struct boxfs_expect {
+    struct boxfs_expect *next;
+    int adds; /* 1: the name appears (create, mkdir, rename to); 0: it goes */
+    char name[];
+} boxfs_expect;
+
 typedef struct boxfs_dcache {
     boxfs_dent **buckets;
     size_t nbuckets, count;
     int valid; /* filled and trusted (watched, or filled by this very call) */
     int wd;    /* inotify watch, -1 if none */
+    boxfs_expect *expect, *expect_tail; /* oldest first */
+    unsigned nexpect;
 } boxfs_dcache;
 
 typedef struct boxfs_node {
@@ -86,7 +96,9 @@ typedef struct boxfs_node {
     char *knames[BOXFS_KNAMES_MAX];
     int nknames;
     /* FUSE passthrough: the backing file the kernel's inode is tied to
-     * (one per inode at a time), shared by the mount's handles on it */
+     * (one per inode at a time), shared by the mount's handles on it and
+     * kept from the first open until the kernel forgets the node or the
+     * node is gone (backing_refs: the mount's handles using it now) */
     int backing_id;
     unsigned backing_refs;
     uint64_t backing_ino;
@@ -109,6 +121,7 @@ struct boxfs_file {
     int delete_on_close; /* opened with BOXFS_DELETE_ON_CLOSE */
     int archive_set;     /* the archive attribute is known to be set */
     struct stat opened;  /* the host file when this handle opened it (files) */
+    struct stat created; /* the host file this handle's open created (st_ino 0 if none) */
     boxfs_caller who;    /* the opener */
     pthread_mutex_t lock; /* position and snapshot */
     uint64_t pos;
@@ -129,6 +142,9 @@ typedef struct boxfs_inval_ops {
     /* wait until what was queued so far reached the kernel (called without
      * vol->lock, by in-process callers only) */
     void (*sync)(void *ctx);
+    /* the node is gone or freed: let go of its FUSE backing id, if any
+     * (called under vol->lock) */
+    void (*drop_backing)(void *ctx, boxfs_node *n);
     void *ctx;
 } boxfs_inval_ops;
 
@@ -191,6 +207,9 @@ void boxfs_node_put(boxfs *vol, boxfs_node *n);
 int boxfs_node_fd(boxfs *vol, boxfs_node *n, int *fd);
 /* Make the directory cache usable (drains inotify, loads if needed). */
 int boxfs_dir_prepare(boxfs *vol, boxfs_node *dir);
+/* The same without draining inotify: for an operation's second look at a
+ * directory whose pending host changes its resolution already read. */
+int boxfs_dir_prepare_drained(boxfs *vol, boxfs_node *dir);
 /* Find a name (already validated) in a prepared directory. */
 boxfs_dent *boxfs_dir_find(boxfs *vol, boxfs_node *dir, const char *name);
 /* Re-read one name from the host into the cache (after a failed open, or
@@ -199,6 +218,10 @@ boxfs_dent *boxfs_dir_refresh(boxfs *vol, boxfs_node *dir, const char *name);
 /* Record our own change to a name. */
 void boxfs_dir_added(boxfs *vol, boxfs_node *dir, const char *name, uint8_t type, uint64_t ino);
 void boxfs_dir_removed(boxfs *vol, boxfs_node *dir, const char *name);
+/* Right after our own host call added (adds = 1) or removed (adds = 0)
+ * the name in dir, under the same hold of the lock: the inotify event it
+ * queued needs no re-read of the name when it is drained. */
+void boxfs_dir_expect(boxfs *vol, boxfs_node *dir, const char *name, int adds);
 /* Sorted snapshot of the names of a prepared directory (malloc'd). */
 int boxfs_dir_snapshot(boxfs *vol, boxfs_node *dir, boxfs_snap **out, size_t *n);
 /* The node for a child entry (created if needed), with a reference. */
@@ -238,6 +261,7 @@ typedef struct boxfs_res {
     int must_dir;      /* trailing separator */
     char *path;        /* request path */
     int err;           /* resolution failure (returned if the policy allows) */
+    int drained;       /* the resolution read the pending host changes (see relookup) */
 } boxfs_res;
 
 void boxfs_res_free(boxfs *vol, boxfs_res *r);

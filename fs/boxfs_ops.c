@@ -225,6 +225,7 @@ static int res_last(boxfs *vol, boxfs_node *dir, const char *name, boxfs_res *r)
 {
     boxfs_dent *e;
     int err = boxfs_dir_prepare(vol, dir);
+    r->drained = 1;
     r->dir = dir;
     boxfs_node_ref(vol, dir);
     r->given = strdup(name);
@@ -381,7 +382,16 @@ int boxfs_res_node(boxfs *vol, boxfs_node *n, boxfs_res *r)
 }
 
 /* Under the lock: look r's target up again.  *e is the directory entry,
- * or NULL for the root; returns 0 (found), BOXFS_E_NOENT or another code. */
+ * or NULL for the root; returns 0 (found), BOXFS_E_NOENT or another code.
+ *
+ * Host changes (inotify) are read once per operation: by its resolution if
+ * that looked the name up in its directory, else here.  The tree the
+ * operation acts on is then the one it saw when it started plus boxfs' own
+ * changes since (which update the caches directly); a host change made
+ * while the policy was being asked races with the operation as one made
+ * just after it would, and the host system call still has the last word
+ * (a name gone or replaced behind our back is re-read and retried).  On a
+ * FUSE request this saves a read() of the inotify queue per request. */
 static int relookup(boxfs *vol, boxfs_res *r, boxfs_dent **e, int *dfd)
 {
     int err;
@@ -390,7 +400,8 @@ static int relookup(boxfs *vol, boxfs_res *r, boxfs_dent **e, int *dfd)
         *dfd = vol->rootfd;
         return 0;
     }
-    err = boxfs_dir_prepare(vol, r->dir);
+    err = r->drained ? boxfs_dir_prepare_drained(vol, r->dir) : boxfs_dir_prepare(vol, r->dir);
+    r->drained = 1;
     if (!err)
         err = boxfs_node_fd(vol, r->dir, dfd);
     if (err)
@@ -581,6 +592,7 @@ static int open_locked(boxfs *vol, boxfs_res *r, unsigned access, unsigned disp,
                 }
                 return boxfs_from_errno(errno);
             }
+            boxfs_dir_expect(vol, r->dir, r->name, 1);
             if (fstatat(dfd, r->name, &st, AT_SYMLINK_NOFOLLOW))
                 return boxfs_from_errno(errno);
             if (attributes & BOXFS_ATTR_READONLY)
@@ -597,6 +609,7 @@ static int open_locked(boxfs *vol, boxfs_res *r, unsigned access, unsigned disp,
                 }
                 return boxfs_from_errno(errno);
             }
+            boxfs_dir_expect(vol, r->dir, r->name, 1);
             if (fstat(fd, &st)) {
                 err = boxfs_from_errno(errno);
                 unlinkat(dfd, r->name, 0);
@@ -633,6 +646,8 @@ static int open_locked(boxfs *vol, boxfs_res *r, unsigned access, unsigned disp,
     (*out)->archive_set = *info != BOXFS_OPENED;
     if (fd >= 0 && *info == BOXFS_OPENED)
         (*out)->opened = st;
+    else if (fd >= 0 && *info == BOXFS_CREATED)
+        (*out)->created = st;
     return 0;
 fail_fd:
     if (fd >= 0)
@@ -753,6 +768,7 @@ int boxfs_close(boxfs_file *f)
                 status = boxfs_from_errno(errno);
             if (!status) {
                 boxfs_node *parent = n->parent;
+                boxfs_dir_expect(vol, parent, n->name, 0);
                 boxfs_dir_removed(vol, parent, n->name);
                 boxfs_node_gone(vol, n);
                 boxfs_inval_node(vol, parent);
@@ -1401,7 +1417,10 @@ int boxfs_op_mkdir(boxfs *vol, const boxfs_caller *who, boxfs_res *r, int via_fu
             err = BOXFS_E_EXISTS;
         else if (err == BOXFS_E_NOENT) {
             err = 0;
-            if (mkdirat(dfd, r->name, 0755) || fstatat(dfd, r->name, &st, AT_SYMLINK_NOFOLLOW))
+            if (mkdirat(dfd, r->name, 0755))
+                err = boxfs_from_errno(errno);
+            else if (boxfs_dir_expect(vol, r->dir, r->name, 1),
+                     fstatat(dfd, r->name, &st, AT_SYMLINK_NOFOLLOW))
                 err = boxfs_from_errno(errno);
             if (err == BOXFS_E_EXISTS)
                 boxfs_dir_refresh(vol, r->dir, r->name);
@@ -1498,6 +1517,7 @@ int boxfs_op_delete(boxfs *vol, const boxfs_caller *who, boxfs_res *r, int kind,
                 if (err == BOXFS_E_EXISTS)
                     err = BOXFS_E_NOTEMPTY;
             } else {
+                boxfs_dir_expect(vol, r->dir, e->name, 0);
                 boxfs_dir_removed(vol, r->dir, e->name);
                 if (n)
                     boxfs_node_gone(vol, n);
@@ -1672,10 +1692,12 @@ int boxfs_op_rename(boxfs *vol, const boxfs_caller *who, boxfs_res *from, boxfs_
                         err = BOXFS_E_ACCESS; /* read-only target */
                     else if (strcmp(tname, given)) {
                         /* replaced under another case: the new name is the one given */
-                        if (unlinkat(tdfd, tname, 0))
+                        if (unlinkat(tdfd, tname, 0)) {
                             err = boxfs_from_errno(errno);
-                        else
+                        } else {
+                            boxfs_dir_expect(vol, to->dir, tname, 0);
                             boxfs_dir_removed(vol, to->dir, tname);
+                        }
                     }
                 }
             }
@@ -1693,6 +1715,8 @@ int boxfs_op_rename(boxfs *vol, const boxfs_caller *who, boxfs_res *from, boxfs_
                 }
             }
             if (!err) {
+                boxfs_dir_expect(vol, from->dir, fname, 0); /* IN_MOVED_FROM */
+                boxfs_dir_expect(vol, to->dir, given, 1);   /* IN_MOVED_TO */
                 boxfs_dir_removed(vol, from->dir, fname);
                 if (tnode && tnode != fnode)
                     boxfs_node_gone(vol, tnode);

@@ -260,8 +260,23 @@ static void wtab_del(boxfs *vol, int wd)
 
 /* ---- directory caches ---- */
 
+static void expect_clear(boxfs_dcache *dc)
+{
+    while (dc->expect) {
+        boxfs_expect *x = dc->expect;
+        dc->expect = x->next;
+        free(x);
+    }
+    dc->expect_tail = NULL;
+    dc->nexpect = 0;
+}
+
+/* Clearing a cache forgets the events it expected too: an expected event
+ * that is then drained is only re-read, which is always right, while an
+ * expectation whose event never comes would hide a later one. */
 static void dc_clear(boxfs_dcache *dc)
 {
+    expect_clear(dc);
     for (size_t b = 0; b < dc->nbuckets; b++) {
         boxfs_dent *e = dc->buckets[b];
         while (e) {
@@ -544,6 +559,8 @@ static void all_unlink(boxfs *vol, boxfs_node *n)
 static boxfs_node *node_free(boxfs *vol, boxfs_node *n)
 {
     boxfs_node *parent = n->parent;
+    if (n->backing_id > 0 && vol->mounted && vol->inval.drop_backing)
+        vol->inval.drop_backing(vol->inval.ctx, n);
     lru_unlink(vol, n);
     if (!n->gone)
         ntab_remove(vol, n);
@@ -626,6 +643,8 @@ void boxfs_node_gone(boxfs *vol, boxfs_node *n)
     if (n->gone || n == vol->root)
         return;
     boxfs_inval_names(vol, n);
+    if (n->backing_id > 0 && vol->mounted && vol->inval.drop_backing)
+        vol->inval.drop_backing(vol->inval.ctx, n);
     ntab_remove(vol, n);
     n->gone = 1;
     node_close_fd(vol, n);
@@ -723,6 +742,69 @@ static void watch_dir(boxfs *vol, boxfs_node *n, int fd)
 }
 
 /*
+ * Our own changes.  Every create, mkdir, delete and rename boxfs makes in
+ * a watched directory queues an inotify event that would make the drain
+ * re-read the name (an fstatat), though the cache already holds what our
+ * own call did.  The call site records the event it expects, under the
+ * lock hold of the host call (so before any drain can read the event),
+ * and the drain takes the first matching event of that name as ours.
+ * Events come in the order the changes were made, so this is right
+ * even when the name also changes behind our back: an outside change
+ * before ours that is taken for ours leaves ours to be re-read later, and
+ * one after ours comes after our event and is re-read.  What is dropped
+ * with the cache (dc_clear: a reload, a removed watch, a queue overflow
+ * that may have lost events) is only re-read, never wrongly skipped.
+ */
+#define EXPECT_MAX 64 /* per directory; beyond it, events are simply re-read */
+
+void boxfs_dir_expect(boxfs *vol, boxfs_node *dir, const char *name, int adds)
+{
+    size_t len = strlen(name);
+    boxfs_expect *x;
+    if (vol->ifd < 0 || dir->dc.wd < 0 || dir->dc.nexpect >= EXPECT_MAX)
+        return; /* no event will come, or it will be re-read */
+    x = malloc(sizeof *x + len + 1);
+    if (!x)
+        return;
+    x->next = NULL;
+    x->adds = !!adds;
+    memcpy(x->name, name, len + 1);
+    if (dir->dc.expect_tail)
+        dir->dc.expect_tail->next = x;
+    else
+        dir->dc.expect = x;
+    dir->dc.expect_tail = x;
+    dir->dc.nexpect++;
+}
+
+/* Is this event one of ours (taken off the list if so)? */
+static int expect_take(boxfs_dcache *dc, const char *name, uint32_t mask)
+{
+    int adds;
+    boxfs_expect *prev = NULL;
+    if (mask & (IN_CREATE | IN_MOVED_TO))
+        adds = 1;
+    else if (mask & (IN_DELETE | IN_MOVED_FROM))
+        adds = 0;
+    else
+        return 0;
+    for (boxfs_expect *x = dc->expect; x; prev = x, x = x->next) {
+        if (x->adds != adds || strcmp(x->name, name))
+            continue;
+        if (prev)
+            prev->next = x->next;
+        else
+            dc->expect = x->next;
+        if (dc->expect_tail == x)
+            dc->expect_tail = prev;
+        dc->nexpect--;
+        free(x);
+        return 1;
+    }
+    return 0;
+}
+
+/*
  * One drain per lock hold is enough: an operation sees the tree as it was
  * when it took the lock (changes made behind its back later race with it
  * either way), and events caused by its own changes are handled by
@@ -744,6 +826,11 @@ static void drain_events(boxfs *vol)
     drained_epoch = vol->epoch;
     for (;;) {
         ssize_t r = read(vol->ifd, buf, sizeof buf);
+        /* a read that left room for another event of the longest kind
+         * took every event queued when it ran: no need to read again for
+         * the empty queue (an event queued since races with this
+         * operation either way) */
+        int all = r >= 0 && (size_t)r <= sizeof buf - (sizeof(struct inotify_event) + NAME_MAX + 1);
         if (r <= 0)
             return;
         for (char *p = buf; p < buf + r;) {
@@ -770,9 +857,11 @@ static void drain_events(boxfs *vol)
                 dc_clear(&n->dc);
                 continue;
             }
-            if (ev->len && ev->name[0])
+            if (ev->len && ev->name[0] && !expect_take(&n->dc, ev->name, ev->mask))
                 boxfs_dir_refresh(vol, n, ev->name);
         }
+        if (all)
+            return;
     }
 }
 
@@ -858,14 +947,15 @@ static int dc_load(boxfs *vol, boxfs_node *n)
  * directory is not watched. */
 static __thread const boxfs_node *fresh_dir;
 
-int boxfs_dir_prepare(boxfs *vol, boxfs_node *dir)
+static int dir_prepare(boxfs *vol, boxfs_node *dir, int drain)
 {
     int err;
     if (!dir->isdir)
         return BOXFS_E_NOTDIR;
     if (dir->gone)
         return BOXFS_E_STALE;
-    drain_events(vol);
+    if (drain)
+        drain_events(vol);
     fresh_dir = NULL;
     if (dir->dc.valid)
         return 0;
@@ -873,6 +963,16 @@ int boxfs_dir_prepare(boxfs *vol, boxfs_node *dir)
     if (!err)
         fresh_dir = dir;
     return err;
+}
+
+int boxfs_dir_prepare(boxfs *vol, boxfs_node *dir)
+{
+    return dir_prepare(vol, dir, 1);
+}
+
+int boxfs_dir_prepare_drained(boxfs *vol, boxfs_node *dir)
+{
+    return dir_prepare(vol, dir, 0);
 }
 
 boxfs_dent *boxfs_dir_find(boxfs *vol, boxfs_node *dir, const char *name)
@@ -1332,7 +1432,9 @@ static int skeleton_path(boxfs *vol, const char *path)
             struct stat st;
             if ((err = boxfs_node_fd(vol, cur, &fd)))
                 break;
-            if (mkdirat(fd, pv.comp[i], 0755) && errno != EEXIST) {
+            if (!mkdirat(fd, pv.comp[i], 0755)) {
+                boxfs_dir_expect(vol, cur, pv.comp[i], 1);
+            } else if (errno != EEXIST) {
                 err = boxfs_from_errno(errno);
                 break;
             }

@@ -220,6 +220,83 @@ Test(fs_mountdata, passthrough_is_used_where_possible)
     free(p);
 }
 
+/* Each passthrough open is audited, and a node's backing file outlives
+ * its handles but not the node nor the mount: a file reopened, replaced
+ * under the same name, or opened through a later mount of the same volume
+ * reads what is in the backing file now. */
+Test(fs_mountdata, reopens_replacements_and_remounts_read_the_current_file)
+{
+    char *p = fst_mnt("ProgramData/again.txt"), buf[64];
+    size_t n;
+    fst_event *v;
+    int fd;
+    ssize_t k;
+    if (!passthrough_expected())
+        cr_skip_test("passthrough needs root and Linux 6.9 or later");
+    remount(1);
+    fst_record();
+    for (int round = 0; round < 3; round++) {
+        char want[16];
+        snprintf(want, sizeof want, "round %d", round);
+        fd = open(p, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+        cr_assert_geq(fd, 0, "cannot create '%s': %s", p, strerror(errno));
+        cr_assert_eq(write(fd, want, strlen(want)), (ssize_t)strlen(want));
+        cr_assert_eq(close(fd), 0);
+        for (int i = 0; i < 2; i++) { /* the second open finds the node's backing file kept */
+            fd = open(p, O_RDONLY);
+            cr_assert_geq(fd, 0);
+            k = read(fd, buf, sizeof buf - 1);
+            cr_assert_eq(k, (ssize_t)strlen(want));
+            buf[k] = 0;
+            cr_expect_str_eq(buf, want);
+            cr_assert_eq(close(fd), 0);
+        }
+        if (round == 0) {
+            /* deleted and created again through the mount: a new node */
+            cr_assert_eq(unlink(p), 0);
+        } else if (round == 1) {
+            /* the next mount has ids of its own */
+            remount(1);
+        }
+    }
+    v = events_copy(&n);
+    cr_expect_eq(count_events(v, n, BOXFS_OP_OPEN, "\\ProgramData\\again.txt", 1), 9,
+                 "every open through the mount is judged and recorded");
+    cr_expect_eq(count_events(v, n, BOXFS_OP_READ, "\\ProgramData\\again.txt", 1), 0,
+                 "the reads went to the backing file");
+    free(v);
+    /* replaced behind pnpbox's back: the mount reads the new file */
+    {
+        char *h = fst_host("ProgramData/again.txt"), *t = fst_host("ProgramData/again.tmp");
+        FILE *w = fopen(t, "w");
+        cr_assert_not_null(w);
+        fputs("from the host", w);
+        cr_assert_eq(fclose(w), 0);
+        cr_assert_eq(rename(t, h), 0);
+        free(h);
+        free(t);
+    }
+    for (int tries = 0;; tries++) {
+        /* the kernel may still hold the old entry: its open is refused
+         * (ENOENT) and the entry dropped */
+        fd = open(p, O_RDONLY);
+        if (fd < 0 && errno == ENOENT && tries < 30) {
+            usleep(100 * 1000);
+            continue;
+        }
+        cr_assert_geq(fd, 0, "cannot open '%s': %s", p, strerror(errno));
+        k = read(fd, buf, sizeof buf - 1);
+        cr_assert_geq(k, 0);
+        buf[k] = 0;
+        cr_assert_eq(close(fd), 0);
+        if (!strcmp(buf, "from the host") || tries == 30)
+            break;
+        usleep(100 * 1000);
+    }
+    cr_expect_str_eq(buf, "from the host");
+    free(p);
+}
+
 /* ---- refusal ---- */
 
 /* Nothing "external" may change \ProgramData\Locked. */

@@ -907,6 +907,74 @@ Test(fs_volume, sees_changes_without_inotify)
     external_changes();
 }
 
+/* boxfs' own changes queue inotify events that it takes as its own
+ * without looking again; changes made behind its back to the same names
+ * right after (before anything drained the events) are still seen, and no
+ * expected event is left over once everything was drained. */
+Test(fs_volume, own_changes_then_the_same_names_changed_behind_our_back)
+{
+    boxfs_file *dir, *f;
+    boxfs_info st;
+    char *p;
+    cr_assert_eq(fst_open("\\ProgramData", BOXFS_ACCESS_LIST, BOXFS_OPEN, BOXFS_DIRECTORY_FILE,
+                          &dir, NULL),
+                 0);
+    /* created by us, then deleted and made again by the host */
+    put("\\ProgramData\\a.txt", "ours");
+    p = fst_host("ProgramData/a.txt");
+    cr_assert_eq(unlink(p), 0);
+    free(p);
+    fst_host_write("ProgramData/A.TXT", "theirs");
+    p = get("\\ProgramData\\a.txt");
+    cr_expect_str_eq(p, "theirs");
+    free(p);
+    /* deleted by us, then made again by the host */
+    put("\\ProgramData\\b.txt", "ours");
+    cr_assert_eq(boxfs_delete(fst.vol, NULL, NULL, "\\ProgramData\\b.txt"), 0);
+    fst_host_write("ProgramData/b.txt", "theirs");
+    p = get("\\ProgramData\\B.txt");
+    cr_expect_str_eq(p, "theirs");
+    free(p);
+    /* renamed by us, then the host moves it back */
+    put("\\ProgramData\\c.txt", "ours");
+    cr_assert_eq(boxfs_rename_path(fst.vol, NULL, "\\ProgramData\\c.txt", "\\ProgramData\\d.txt", 0),
+                 0);
+    {
+        char *from = fst_host("ProgramData/d.txt"), *to = fst_host("ProgramData/c.txt");
+        cr_assert_eq(rename(from, to), 0);
+        free(from);
+        free(to);
+    }
+    cr_expect_eq(boxfs_stat(fst.vol, NULL, NULL, "\\ProgramData\\d.txt", &st), BOXFS_E_NOENT);
+    p = get("\\ProgramData\\C.TXT");
+    cr_expect_str_eq(p, "ours");
+    free(p);
+    /* a directory made by us, removed and made a file by the host */
+    cr_assert_eq(boxfs_mkdir(fst.vol, NULL, NULL, "\\ProgramData\\e"), 0);
+    p = fst_host("ProgramData/e");
+    cr_assert_eq(rmdir(p), 0);
+    free(p);
+    fst_host_write("ProgramData/e", "file");
+    cr_expect_eq(boxfs_stat(fst.vol, NULL, NULL, "\\ProgramData\\E", &st), 0);
+    cr_expect(!st.is_dir);
+    /* many changes of our own: each expected event is taken once */
+    for (int i = 0; i < 200; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "\\ProgramData\\many%03d.txt", i);
+        cr_assert_eq(fst_open(name, RW, BOXFS_CREATE, 0, &f, NULL), 0);
+        boxfs_close(f);
+        if (i % 2)
+            cr_assert_eq(boxfs_delete(fst.vol, NULL, NULL, name), 0);
+    }
+    cr_expect_eq(boxfs_stat(fst.vol, NULL, NULL, "\\ProgramData\\many000.txt", &st), 0);
+    cr_expect_eq(boxfs_stat(fst.vol, NULL, NULL, "\\ProgramData\\many001.txt", &st),
+                 BOXFS_E_NOENT);
+    boxfs_lock(fst.vol);
+    cr_expect_eq(dir->node->dc.nexpect, 0, "%u expected events left over", dir->node->dc.nexpect);
+    boxfs_unlock(fst.vol);
+    boxfs_close(dir);
+}
+
 Test(fs_volume, two_thousand_files_in_one_directory)
 {
     boxfs_file *d;
