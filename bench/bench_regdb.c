@@ -21,7 +21,9 @@
  * is upcased into the stored big-endian form and the data copied out.  A
  * memory store caches key look-ups (regdb_int.h), so the repeated 6-level
  * open is answered from that cache, as a driver reopening its keys is; the
- * raw side runs its six lookups every time.
+ * raw side runs its six lookups every time.  For information,
+ * regdb.open_path6_distinct.ratio_vs_sqlite opens 1,024 different 6-level
+ * paths in turn, so most components miss that cache.
  */
 #include "bench/bench_util.h"
 #include "base/pb_utf16.h"
@@ -207,6 +209,89 @@ int main(void)
     double o_regdb = bench_median(t_regdb, RUNS), o_raw = bench_median(t_raw, RUNS);
     printf("open 6-level path:        regdb %7.1f ns   raw sqlite %7.1f ns\n", o_regdb, o_raw);
 
+    /* ---- the same on 1,024 distinct paths in turn (for information: the look-up cache misses) ---- */
+    enum { DN = 1024 };
+    static uint16_t dp[DN][80];
+    static size_t dpn[DN];
+    int64_t svc_raw = 0;
+    for (int c = 0; c < 3; c++) { /* the raw side's Services key */
+        unsigned char u[64];
+        size_t ul = upcase_be(comp[c], compn[c], u);
+        sqlite3_bind_int64(get_k, 1, svc_raw);
+        sqlite3_bind_blob(get_k, 2, u, (int)ul, SQLITE_STATIC);
+        if (sqlite3_step(get_k) != SQLITE_ROW)
+            die("raw services", -1);
+        svc_raw = sqlite3_column_int64(get_k, 0);
+        sqlite3_reset(get_k);
+    }
+    regdb_begin(db);
+    sqlite3_exec(raw, "BEGIN", NULL, NULL, NULL);
+    for (int d = 0; d < DN; d++) {
+        char n[96];
+        snprintf(n, sizeof n, "SYSTEM\\ControlSet001\\Services\\pnpdrv%04d\\Parameters\\Tuning", d);
+        dpn[d] = u16(n, dp[d]);
+        regdb_key dk;
+        if ((rc = regdb_create_key_u8(db, machine, n, REGDB_CREATE_PATH, &dk)) < 0)
+            die("create distinct", rc);
+        int64_t par = svc_raw;
+        for (int c = 3; c < 6; c++) {
+            char cn[32];
+            if (c == 3)
+                snprintf(cn, sizeof cn, "pnpdrv%04d", d);
+            else
+                snprintf(cn, sizeof cn, "%s", path6[c]);
+            size_t wl = u16(cn, wb);
+            size_t ul = upcase_be(wb, wl, ub);
+            sqlite3_bind_int64(ins_k, 1, par);
+            sqlite3_bind_blob(ins_k, 2, ub, (int)ul, SQLITE_TRANSIENT);
+            sqlite3_bind_blob(ins_k, 3, wb, (int)(wl * 2), SQLITE_TRANSIENT);
+            if (sqlite3_step(ins_k) != SQLITE_DONE)
+                die("raw distinct", -1);
+            sqlite3_reset(ins_k);
+            par = sqlite3_last_insert_rowid(raw);
+        }
+    }
+    sqlite3_exec(raw, "COMMIT", NULL, NULL, NULL);
+    if ((rc = regdb_commit(db)) < 0)
+        die("commit distinct", rc);
+    for (int r = 0; r < RUNS; r++) {
+        double t0 = bench_now_ns();
+        for (int i = 0; i < ON; i++) {
+            regdb_key out;
+            int d = (i * 613) % DN; /* a stride, so neighbours in a cache slot are not consecutive */
+            if (regdb_open_key(db, machine, dp[d], dpn[d], 0, &out) < 0)
+                die("open6 distinct", -1);
+            sink += (uint32_t)out;
+        }
+        double t1 = bench_now_ns();
+        for (int i = 0; i < ON; i++) {
+            int d = (i * 613) % DN;
+            int64_t cur = 0;
+            size_t at = 0;
+            for (int c = 0; c < 6; c++) { /* the same components regdb walks, split at '\' */
+                size_t end = at;
+                while (end < dpn[d] && dp[d][end] != '\\')
+                    end++;
+                unsigned char u[64];
+                size_t ul = upcase_be(dp[d] + at, end - at, u);
+                sqlite3_bind_int64(get_k, 1, cur);
+                sqlite3_bind_blob(get_k, 2, u, (int)ul, SQLITE_STATIC);
+                if (sqlite3_step(get_k) != SQLITE_ROW)
+                    die("raw open distinct", -1);
+                cur = sqlite3_column_int64(get_k, 0);
+                sink += (uint32_t)sqlite3_column_int(get_k, 1);
+                sqlite3_reset(get_k);
+                at = end + 1;
+            }
+            sink += (uint32_t)cur;
+        }
+        double t2 = bench_now_ns();
+        t_regdb[r] = (t1 - t0) / ON;
+        t_raw[r] = (t2 - t1) / ON;
+    }
+    double od_regdb = bench_median(t_regdb, RUNS), od_raw = bench_median(t_raw, RUNS);
+    printf("open 6-level, %d paths:  regdb %7.1f ns   raw sqlite %7.1f ns\n", DN, od_regdb, od_raw);
+
     /* ---- set value ---- */
     const int SN = 20000;
     double t_set[RUNS];
@@ -340,6 +425,8 @@ int main(void)
     bench_print("regdb.query_open_key_ns", q_regdb, "ns");
     bench_print("regdb.open_path6.ratio_vs_sqlite", o_regdb / o_raw, "x");
     bench_print("regdb.open_path6_ns", o_regdb, "ns");
+    bench_print("regdb.open_path6_distinct.ratio_vs_sqlite", od_regdb / od_raw, "x");
+    bench_print("regdb.open_path6_distinct_ns", od_regdb, "ns");
     bench_print("regdb.snapshot_clone_us", clone_us, "us");
     bench_print("regdb.snapshot_clone_new_us", new_us, "us");
     bench_print("regdb.set_value_ns", set_ns, "ns");
