@@ -359,9 +359,12 @@ __attribute__((hot)) uint64_t emu_fold_key(const emu_access *a)
             memcpy(&w, a->wvalue + i, 8);
             FOLD_MIX(w);
         }
-        if (i < n) {
-            uint64_t w = 0;
-            memcpy(&w, a->wvalue + i, (n - i) * 2);
+        if (i < n) { /* the last one to three units, without a variable-length memcpy call */
+            uint64_t w = a->wvalue[i];
+            if (i + 1 < n)
+                w |= (uint64_t)a->wvalue[i + 1] << 16;
+            if (i + 2 < n)
+                w |= (uint64_t)a->wvalue[i + 2] << 32;
             FOLD_MIX(w);
         }
         FOLD_MIX((uint64_t)n << 1 | 1);

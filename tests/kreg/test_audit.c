@@ -683,3 +683,64 @@ Test(kreg_audit, rtl_helpers_in_enforce_mode)
                  STATUS_ACCESS_DENIED);
     cr_assert(value_exists(PARAMS_CCS, L"Setting"));
 }
+
+/* ---------------------------------------------------------------- folding repeated accesses */
+
+/* The ZwQueryValueKey event for value name at or after from, or NULL. */
+static const pnpbox_event *query_event(const char *name, size_t from)
+{
+    for (size_t i = from; i < kr_nevents(); i++) {
+        const pnpbox_event *e = pnpbox_event_get(m, i);
+        if (!strcmp(e->api, "ZwQueryValueKey") && e->value && !strcmp(e->value, name))
+            return e;
+    }
+    return NULL;
+}
+
+/*
+ * A driver's polling loop is one event per distinct access with a count, and
+ * names that differ only in their last one to three units (the part of the
+ * fold key hashed apart from the four-unit words) never share an event.
+ * Folding is a memo of the last EMU_FOLD_SLOTS accesses of a handle, so the
+ * names are polled in groups of that many.
+ */
+Test(kreg_audit, repeated_queries_fold_by_value_name)
+{
+    static const WCHAR *const names[] = {L"Pol", L"PoM", L"Poll", L"PolM", L"Polls", L"PollT", L"Pollin",
+                                         L"PolliN", L"Polling", L"PollinG", L"PollingA", L"PollingB"};
+    static const char *const u8[] = {"Pol", "PoM", "Poll", "PolM", "Polls", "PollT", "Pollin",
+                                     "PolliN", "Polling", "PollinG", "PollingA", "PollingB"};
+    const size_t nn = sizeof names / sizeof *names;
+    make_service();
+    kr_as_harness();
+    HANDLE w = kr_open(NULL, PARAMS_CCS);
+    for (size_t i = 0; i < nn; i++)
+        kr_set_dword(w, names[i], (ULONG)i);
+    ZwClose(w);
+    pnpbox_component *c = kr_as_driver("testdrv");
+    HANDLE h = approved_params(c);
+    size_t from = kr_nevents();
+    for (size_t g = 0; g < nn; g += EMU_FOLD_SLOTS)
+        for (int round = 0; round < 5; round++)
+            for (size_t i = g; i < nn && i < g + EMU_FOLD_SLOTS; i++)
+                for (size_t k = 0; k <= i % 3; k++) /* 1, 2 or 3 queries of each name per round */
+                    cr_assert_eq(query(h, names[i]), STATUS_SUCCESS, "%s", u8[i]);
+    /* Value names compare case-insensitively on Windows, but the audit keeps the spelling asked
+     * for, so "Polling" and "PollinG" are two events of one value. */
+    cr_assert_eq(kr_nevents() - from, nn, "one event per name asked for");
+    for (size_t i = 0; i < nn; i++) {
+        const pnpbox_event *e = query_event(u8[i], from);
+        cr_assert_not_null(e, "%s recorded", u8[i]);
+        cr_assert_eq(e->count, 5 * (i % 3 + 1), "%s: count %llu", u8[i], (unsigned long long)e->count);
+        cr_assert_eq(e->status, STATUS_SUCCESS);
+        cr_assert_str_eq(e->rules, "");
+    }
+    /* A different outcome is a new event, not a fold: a missing value. */
+    cr_assert_eq(query(h, L"Missing"), STATUS_OBJECT_NAME_NOT_FOUND);
+    cr_assert_eq(query(h, L"Missing"), STATUS_OBJECT_NAME_NOT_FOUND);
+    const pnpbox_event *e = query_event("Missing", from);
+    cr_assert_not_null(e);
+    cr_assert_eq(e->count, 2);
+    cr_assert_eq((uint32_t)e->status, (uint32_t)STATUS_OBJECT_NAME_NOT_FOUND);
+    ZwClose(h);
+}
