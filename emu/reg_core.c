@@ -656,19 +656,32 @@ __attribute__((hot)) emu_status reg_op_judge(reg_ctx *c, reg_op *op, emu_op kind
                                               int write, const uint16_t *vname, size_t vname_len, int has_value)
 {
     emu_access *a = &op->a;
-    /* Built in place (the compiler zeroes the rest inline, no memset call on the hot path). */
-    *a = (emu_access){
-        .api = c->api,
-        .kind = EMU_ACC_REG,
-        .op = kind,
-        .prov = &op->h->prov,
-        .key = op->h->key,
-        .path = op->h->path,
-        .access = need_access,
-        .write = write,
-        .caller = c->caller,
-        .fold = &op->h->fold, /* repeated accesses through this handle reuse the verdict and fold the event */
-    };
+    /* Every field assigned one by one: an aggregate initializer zeroes the struct with `rep stos`,
+     * whose start-up cost was most of this function's time (and stalled the loads that follow).
+     * The assertion below fails when a field is added: assign it here too. */
+    _Static_assert(sizeof(emu_access) == 152, "emu_access changed: assign every field in reg_op_judge");
+    a->api = c->api;
+    a->kind = EMU_ACC_REG;
+    a->op = kind;
+    a->prov = &op->h->prov;
+    a->absolute = 0;
+    a->key = op->h->key;
+    a->path = op->h->path;
+    a->value = NULL;
+    a->wvalue = NULL;
+    a->wvalue_len = 0;
+    a->has_wvalue = 0;
+    a->access = need_access;
+    a->write = write;
+    a->creates = 0;
+    a->is_dir = 0;
+    a->comp = NULL;
+    a->iface_class = NULL;
+    a->detail = NULL;
+    a->caller = c->caller;
+    a->via = NULL;
+    a->fold = &op->h->fold; /* repeated accesses through this handle reuse the verdict and fold the event */
+    a->fold_key = 0;
     if (has_value) {
         /* Converted to UTF-8 only when a new event is recorded or a write judged (emu_access_value). */
         a->wvalue = vname;
