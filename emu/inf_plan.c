@@ -1624,17 +1624,17 @@ static void plan_all_models(pctx *pc, unsigned flags)
         const inf_line *ml = &m->lines[mi];
         inf_str base = inf_str_trim(inf_fval(ml, 0));
         /* (section, arch) pairs to plan */
-        struct todo_item {
+        struct models_item {
             const inf_section *s;
             inf_arch arch;
-        } todo[17];
+        } pending[17];
         int nt = 0;
         if (flags & INF_PKG_ALL_DECORATIONS) {
             const inf_section *u = inf_section_get(pc->main, base.s, base.n);
             if (pc->ref)
                 pc->ref(pc->ref_ctx, pc->main, ml, "Manufacturer", base, u);
             if (u)
-                todo[nt++] = (struct todo_item){u, pc->target.arch};
+                pending[nt++] = (struct models_item){u, pc->target.arch};
             for (uint32_t k = 1; k < ml->nfields && nt < 17; k++) {
                 inf_decoration d;
                 emu_inf_decoration_parse(ml->fields[k].val, &d);
@@ -1657,21 +1657,21 @@ static void plan_all_models(pctx *pc, unsigned flags)
                                    "[Manufacturer]");
                     continue;
                 }
-                todo[nt++] = (struct todo_item){s, d.valid && d.has_arch ? d.arch : pc->target.arch};
+                pending[nt++] = (struct models_item){s, d.valid && d.has_arch ? d.arch : pc->target.arch};
             }
         } else {
             inf_models ms;
             if (emu_inf_models_select(pc->main, mi, &pc->target, &ms) == 0 && ms.section)
-                todo[nt++] = (struct todo_item){ms.section, pc->target.arch};
+                pending[nt++] = (struct models_item){ms.section, pc->target.arch};
         }
         for (int t = 0; t < nt && !pc->oom; t++) {
-            const inf_section *ms = todo[t].s;
+            const inf_section *ms = pending[t].s;
             for (uint32_t li = 0; li < ms->nlines && !pc->oom; li++) {
                 inf_model md;
                 if (emu_inf_model_decode(&ms->lines[li], &md))
                     continue;
                 inf_str dec;
-                const inf_section *dd = emu_inf_ddinstall(pc->main, md.install, todo[t].arch, &dec);
+                const inf_section *dd = emu_inf_ddinstall(pc->main, md.install, pending[t].arch, &dec);
                 if (!dd) {
                     char what[300];
                     snprintf(what, sizeof what, "[%s]", inf_u8(ms->name));
@@ -1679,10 +1679,10 @@ static void plan_all_models(pctx *pc, unsigned flags)
                     continue;
                 }
                 int seen = 0;
-                uint32_t dh = inf_hash_mix((uint32_t)(uintptr_t)dd, (uint32_t)todo[t].arch);
+                uint32_t dh = inf_hash_mix((uint32_t)(uintptr_t)dd, (uint32_t)pending[t].arch);
                 for (uint32_t e = inf_imap_first(&done_map, dh); e != UINT32_MAX && !seen; e = inf_imap_next(&done_map, e)) {
                     uint32_t k = inf_imap_idx(&done_map, e);
-                    seen = done[k] == dd && done_arch[k] == todo[t].arch;
+                    seen = done[k] == dd && done_arch[k] == pending[t].arch;
                 }
                 if (seen)
                     continue;
@@ -1693,8 +1693,8 @@ static void plan_all_models(pctx *pc, unsigned flags)
                     break;
                 }
                 done[ndone] = dd;
-                done_arch[ndone++] = todo[t].arch;
-                pc->arch = todo[t].arch;
+                done_arch[ndone++] = pending[t].arch;
+                pc->arch = pending[t].arch;
                 do_ddinstall(pc, dd);
                 pc->arch = pc->target.arch;
             }
