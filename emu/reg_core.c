@@ -749,6 +749,17 @@ __attribute__((hot)) emu_status reg_core_get_value_into(reg_ctx *c, reg_op *op, 
     return emu_status_from_regdb(rc);
 }
 
+__attribute__((hot)) emu_status reg_core_get_value_fit(reg_ctx *c, reg_op *op, const uint16_t *name, size_t n,
+                                                       uint32_t *type, void *buf, size_t cap, size_t *len)
+{
+    int rc = regdb_query_value_fit(c->m->reg, op->h->key, name, n, type, buf, cap, len);
+    if (rc == 0)
+        return STATUS_SUCCESS;
+    if (rc == REGDB_E_NOTFOUND || rc == REGDB_E_TOOLONG || rc == REGDB_E_DELETED)
+        return reg_core_miss(c, op->h->key, STATUS_OBJECT_NAME_NOT_FOUND);
+    return emu_status_from_regdb(rc);
+}
+
 emu_status reg_core_set_value(reg_ctx *c, reg_op *op, const uint16_t *name, size_t n, uint32_t type,
                               const void *data, size_t len)
 {

@@ -120,6 +120,9 @@ emu_status reg_core_get_value(reg_ctx *c, reg_op *op, const uint16_t *name, size
 /* The same, copying at most cap bytes of the data straight into buf; *len is the full length. */
 emu_status reg_core_get_value_into(reg_ctx *c, reg_op *op, const uint16_t *name, size_t n, uint32_t *type,
                                    void *buf, size_t cap, size_t *len);
+/* The same, leaving buf untouched unless the whole value fits (regdb_query_value_fit). */
+emu_status reg_core_get_value_fit(reg_ctx *c, reg_op *op, const uint16_t *name, size_t n, uint32_t *type, void *buf,
+                                  size_t cap, size_t *len);
 /*
  * Set a value.  Link keys hold only SymbolicLinkValue of type REG_LINK
  * (anything else is STATUS_ACCESS_DENIED, as Windows).

@@ -425,26 +425,17 @@ __attribute__((hot)) LSTATUS WINAPI RegQueryValueExW(HKEY hKey, LPCWSTR lpValueN
         emu_unlock(m);
         return emu_win32_from_status(st);
     }
-    /* The data comes straight out of the registry into a bounce buffer (no intermediate copy):
-     * the caller's buffer must stay as it was when the data does not fit, so it is only
-     * written once the length is known.  A value larger than the bounce buffer that fits
-     * the caller's buffer is read a second time, straight into it. */
-    uint8_t bounce[256];
+    /* The data comes straight out of the registry into the caller's buffer, and only when all
+     * of it fits: on ERROR_MORE_DATA the buffer stays as it was (regdb_query_value_fit). */
     uint32_t type = 0;
     size_t dl = 0;
-    st = reg_core_get_value_into(&c, &op, name, n, &type, bounce, sizeof bounce, &dl);
+    st = reg_core_get_value_fit(&c, &op, name, n, &type, lpData, lpData ? *lpcbData : 0, &dl);
     if (st == STATUS_SUCCESS) {
         if (lpData) {
-            if (dl > *lpcbData) {
+            if (dl > *lpcbData)
                 st = STATUS_BUFFER_OVERFLOW; /* the buffer stays as it was */
-            } else {
-                if (dl > sizeof bounce)
-                    st = reg_core_get_value_into(&c, &op, name, n, &type, lpData, *lpcbData, &dl);
-                else if (dl)
-                    memcpy(lpData, bounce, dl);
-                if (st == STATUS_SUCCESS)
-                    terminate(type, lpData, dl, *lpcbData);
-            }
+            else
+                terminate(type, lpData, dl, *lpcbData);
         }
         if (st == STATUS_SUCCESS || st == STATUS_BUFFER_OVERFLOW) {
             if (lpType)

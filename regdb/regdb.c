@@ -1648,8 +1648,9 @@ int regdb_query_value(regdb *db, regdb_key key, const uint16_t *name, size_t nam
     return rc;
 }
 
-int regdb_query_value_into(regdb *db, regdb_key key, const uint16_t *name, size_t name_len, uint32_t *type,
-                           void *buf, size_t cap, size_t *len)
+/* regdb_query_value_into and regdb_query_value_fit: whole_only copies nothing unless all the data fits. */
+static int query_into(regdb *db, regdb_key key, const uint16_t *name, size_t name_len, uint32_t *type, void *buf,
+                      size_t cap, size_t *len, int whole_only)
 {
     if (!db || !type || !len || (cap && !buf))
         return REGDB_E_INVAL;
@@ -1674,11 +1675,23 @@ int regdb_query_value_into(regdb *db, regdb_key key, const uint16_t *name, size_
     }
     *type = (uint32_t)sqlite3_column_int64(s, 0);
     size_t nb = (size_t)sqlite3_column_bytes(s, 1);
-    if (nb && cap)
+    if (nb && cap && (!whole_only || nb <= cap))
         memcpy(buf, sqlite3_column_blob(s, 1), nb < cap ? nb : cap);
     *len = nb;
     sqlite3_reset(s);
     return 0;
+}
+
+int regdb_query_value_into(regdb *db, regdb_key key, const uint16_t *name, size_t name_len, uint32_t *type,
+                           void *buf, size_t cap, size_t *len)
+{
+    return query_into(db, key, name, name_len, type, buf, cap, len, 0);
+}
+
+int regdb_query_value_fit(regdb *db, regdb_key key, const uint16_t *name, size_t name_len, uint32_t *type,
+                          void *buf, size_t cap, size_t *len)
+{
+    return query_into(db, key, name, name_len, type, buf, cap, len, 1);
 }
 
 int regdb_set_value(regdb *db, regdb_key key, const uint16_t *name, size_t name_len, uint32_t type,

@@ -260,6 +260,10 @@ int regdb_query_value(regdb *db, regdb_key key, const uint16_t *name, size_t nam
  */
 int regdb_query_value_into(regdb *db, regdb_key key, const uint16_t *name, size_t name_len, uint32_t *type,
                            void *buf, size_t cap, size_t *len);
+/* The same, but buf is left untouched unless all the data fits (cap >= *len):
+ * the path of RegQueryValueExW, whose buffer stays as it was on ERROR_MORE_DATA. */
+int regdb_query_value_fit(regdb *db, regdb_key key, const uint16_t *name, size_t name_len, uint32_t *type,
+                          void *buf, size_t cap, size_t *len);
 
 int regdb_delete_value(regdb *db, regdb_key key, const uint16_t *name, size_t name_len);
 

@@ -178,3 +178,45 @@ Test(regdb_values, utf8_convenience)
     cr_assert_eq(a, b);
     cr_assert_eq(regdb_open_key_u8(db, 0, "\\Registry\\\xff\xfe", &b), REGDB_E_FORMAT);
 }
+
+/*
+ * The two lean queries at the buffer-size boundaries: _into copies what fits
+ * (a cut copy when the buffer is short), _fit copies nothing unless all of
+ * it fits; both report the type and the full length either way.
+ */
+Test(regdb_values, query_into_and_fit_at_the_buffer_boundaries)
+{
+    static const unsigned char data[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    cr_assert_eq(regdb_set_value(db, k, W("Bin"), REGDB_BINARY, data, sizeof data), 0);
+    for (size_t cap = 0; cap <= sizeof data + 1; cap++) {
+        unsigned char a[16], b[16];
+        memset(a, 0xde, sizeof a);
+        memset(b, 0xde, sizeof b);
+        uint32_t ta = 0xdeadbeef, tb = 0xdeadbeef;
+        size_t la = 0xdeadbeef, lb = 0xdeadbeef;
+        cr_assert_eq(regdb_query_value_into(db, k, W("Bin"), &ta, cap ? a : NULL, cap, &la), 0);
+        cr_assert_eq(regdb_query_value_fit(db, k, W("Bin"), &tb, cap ? b : NULL, cap, &lb), 0);
+        cr_assert_eq(ta, REGDB_BINARY);
+        cr_assert_eq(tb, REGDB_BINARY);
+        cr_assert_eq(la, sizeof data, "cap %zu", cap);
+        cr_assert_eq(lb, sizeof data, "cap %zu", cap);
+        size_t cut = cap < sizeof data ? cap : sizeof data;
+        cr_assert_eq(memcmp(a, data, cut), 0, "cap %zu: _into copies what fits", cap);
+        for (size_t i = cut; i < sizeof a; i++)
+            cr_assert_eq(a[i], 0xde, "cap %zu: byte %zu beyond the copy", cap, i);
+        if (cap >= sizeof data) {
+            cr_assert_eq(memcmp(b, data, sizeof data), 0, "cap %zu", cap);
+            for (size_t i = sizeof data; i < sizeof b; i++)
+                cr_assert_eq(b[i], 0xde, "cap %zu: byte %zu", cap, i);
+        } else {
+            for (size_t i = 0; i < sizeof b; i++)
+                cr_assert_eq(b[i], 0xde, "cap %zu: _fit left byte %zu alone", cap, i);
+        }
+    }
+    uint32_t t = 0xdeadbeef;
+    size_t l = 0xdeadbeef;
+    unsigned char one;
+    cr_assert_eq(regdb_query_value_fit(db, k, W("Missing"), &t, &one, 1, &l), REGDB_E_NOTFOUND);
+    cr_assert_eq(regdb_query_value_fit(db, k, W("Bin"), &t, NULL, 4, &l), REGDB_E_INVAL, "a size without a buffer");
+    cr_assert_eq(regdb_query_value_fit(db, k, W("Bin"), NULL, &one, 1, &l), REGDB_E_INVAL);
+}
