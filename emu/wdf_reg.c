@@ -469,21 +469,28 @@ HANDLE WdfRegistryWdmGetHandle(WDFKEY Key)
 /* ---------------------------------------------------------------- operations on a key */
 
 /* A key method's first steps: the key, then the value name (bug check when NULL, then KMDF's string check). */
-static wdf_key *key_arg(const char *api, WDFKEY Key, PCUNICODE_STRING name, NTSTATUS *st)
+static wdf_key *key_args(const char *api, WDFKEY Key, PCUNICODE_STRING name, const void *other, const char *other_name,
+                         NTSTATUS *st)
 {
     wdf_key *k = (wdf_key *)wdf_handle(Key, WDF_OT_KEY, api);
     if (!k) {
         *st = STATUS_INVALID_HANDLE;
         return NULL;
     }
-    if (!name) {
-        wdf_bugcheck(k->o.m, api, "a NULL ValueName");
+    if (!name || (other_name && !other)) {
+        wdf_bugcheck(k->o.m, api, "a NULL %s", !name ? "ValueName" : other_name);
         *st = STATUS_INVALID_PARAMETER;
         return NULL;
     }
     if ((*st = wdf_validate_ustr(name)) != STATUS_SUCCESS)
         return NULL;
     return k;
+}
+
+/* The key and the value name of a call (key_args without a second required argument). */
+static wdf_key *key_arg(const char *api, WDFKEY Key, PCUNICODE_STRING name, NTSTATUS *st)
+{
+    return key_args(api, Key, name, NULL, NULL, st);
 }
 
 /* The value name as Zw*ValueKey take it: trailing NULs dropped when strip (query, set). */
@@ -666,15 +673,9 @@ NTSTATUS WdfRegistryQueryULong(WDFKEY Key, PCUNICODE_STRING ValueName, PULONG Va
 {
     static const char api[] = "WdfRegistryQueryULong";
     void *caller = __builtin_return_address(0);
-    wdf_key *k = (wdf_key *)wdf_handle(Key, WDF_OT_KEY, api);
+    NTSTATUS st;
+    wdf_key *k = key_args(api, Key, ValueName, Value, "Value", &st);
     if (!k)
-        return STATUS_INVALID_HANDLE;
-    if (!ValueName || !Value) {
-        wdf_bugcheck(k->o.m, api, "a NULL %s", !ValueName ? "ValueName" : "Value");
-        return STATUS_INVALID_PARAMETER;
-    }
-    NTSTATUS st = wdf_validate_ustr(ValueName);
-    if (st != STATUS_SUCCESS)
         return st;
     pnpbox_machine *m = k->o.m;
     emu_lock(m);
@@ -738,15 +739,9 @@ NTSTATUS WdfRegistryQueryString(WDFKEY Key, PCUNICODE_STRING ValueName, WDFSTRIN
 {
     static const char api[] = "WdfRegistryQueryString";
     void *caller = __builtin_return_address(0);
-    wdf_key *k = (wdf_key *)wdf_handle(Key, WDF_OT_KEY, api);
+    NTSTATUS st;
+    wdf_key *k = key_args(api, Key, ValueName, String, "String", &st);
     if (!k)
-        return STATUS_INVALID_HANDLE;
-    if (!ValueName || !String) {
-        wdf_bugcheck(k->o.m, api, "a NULL %s", !ValueName ? "ValueName" : "String");
-        return STATUS_INVALID_PARAMETER;
-    }
-    NTSTATUS st = wdf_validate_ustr(ValueName);
-    if (st != STATUS_SUCCESS)
         return st;
     wdf_string *s = (wdf_string *)wdf_handle(String, WDF_OT_STRING, api);
     if (!s)
@@ -865,15 +860,11 @@ NTSTATUS WdfRegistryAssignUnicodeString(WDFKEY Key, PCUNICODE_STRING ValueName, 
 {
     static const char api[] = "WdfRegistryAssignUnicodeString";
     void *caller = __builtin_return_address(0);
-    wdf_key *k = (wdf_key *)wdf_handle(Key, WDF_OT_KEY, api);
-    if (!k)
-        return STATUS_INVALID_HANDLE;
-    if (!ValueName || !Value) {
-        wdf_bugcheck(k->o.m, api, "a NULL %s", !ValueName ? "ValueName" : "Value");
-        return STATUS_INVALID_PARAMETER;
-    }
     NTSTATUS st;
-    if ((st = wdf_validate_ustr(ValueName)) != STATUS_SUCCESS || (st = wdf_validate_ustr(Value)) != STATUS_SUCCESS)
+    wdf_key *k = key_args(api, Key, ValueName, Value, "Value", &st);
+    if (!k)
+        return st;
+    if ((st = wdf_validate_ustr(Value)) != STATUS_SUCCESS)
         return st;
     /* The text plus a NUL, counted in the data. */
     ULONG size = Value->Length + 2u;
@@ -894,15 +885,9 @@ NTSTATUS WdfRegistryAssignString(WDFKEY Key, PCUNICODE_STRING ValueName, WDFSTRI
 {
     static const char api[] = "WdfRegistryAssignString";
     void *caller = __builtin_return_address(0);
-    wdf_key *k = (wdf_key *)wdf_handle(Key, WDF_OT_KEY, api);
-    if (!k)
-        return STATUS_INVALID_HANDLE;
-    if (!ValueName || !String) {
-        wdf_bugcheck(k->o.m, api, "a NULL %s", !ValueName ? "ValueName" : "String");
-        return STATUS_INVALID_PARAMETER;
-    }
     NTSTATUS st;
-    if ((st = wdf_validate_ustr(ValueName)) != STATUS_SUCCESS)
+    wdf_key *k = key_args(api, Key, ValueName, String, "String", &st);
+    if (!k)
         return st;
     wdf_string *s = (wdf_string *)wdf_handle(String, WDF_OT_STRING, api);
     if (!s)
@@ -919,15 +904,9 @@ NTSTATUS WdfRegistryAssignMultiString(WDFKEY Key, PCUNICODE_STRING ValueName, WD
 {
     static const char api[] = "WdfRegistryAssignMultiString";
     void *caller = __builtin_return_address(0);
-    wdf_key *k = (wdf_key *)wdf_handle(Key, WDF_OT_KEY, api);
-    if (!k)
-        return STATUS_INVALID_HANDLE;
-    if (!ValueName || !StringsCollection) {
-        wdf_bugcheck(k->o.m, api, "a NULL %s", !ValueName ? "ValueName" : "StringsCollection");
-        return STATUS_INVALID_PARAMETER;
-    }
     NTSTATUS st;
-    if ((st = wdf_validate_ustr(ValueName)) != STATUS_SUCCESS)
+    wdf_key *k = key_args(api, Key, ValueName, StringsCollection, "StringsCollection", &st);
+    if (!k)
         return st;
     wdf_collection *c = (wdf_collection *)wdf_handle(StringsCollection, WDF_OT_COLLECTION, api);
     if (!c)
