@@ -906,35 +906,30 @@ static void rtl_close(pnpbox_machine *m, HANDLE h, int owned)
         emu_handle_close(m, h);
 }
 
-NTSTATUS NTAPI RtlCheckRegistryKey(ULONG RelativeTo, PWSTR Path)
+/* RtlCheckRegistryKey and RtlCreateRegistryKey: the key named by RelativeTo and Path, opened or created. */
+static NTSTATUS rtl_key_call(void *caller, const char *api, ULONG RelativeTo, PWSTR Path, int create)
 {
-    void *caller = __builtin_return_address(0);
     pnpbox_machine *m = emu_machine();
     if (!m)
         return STATUS_INSUFFICIENT_RESOURCES;
     emu_lock(m);
-    reg_ctx c = KCTX(m, "RtlCheckRegistryKey");
+    reg_ctx c = KCTX(m, api);
     HANDLE h = NULL;
     int owned;
-    NTSTATUS st = rtl_key(&c, RelativeTo, Path, 0, &h, &owned);
+    NTSTATUS st = rtl_key(&c, RelativeTo, Path, create, &h, &owned);
     rtl_close(m, h, owned);
     emu_unlock(m);
     return st;
 }
 
+NTSTATUS NTAPI RtlCheckRegistryKey(ULONG RelativeTo, PWSTR Path)
+{
+    return rtl_key_call(__builtin_return_address(0), "RtlCheckRegistryKey", RelativeTo, Path, 0);
+}
+
 NTSTATUS NTAPI RtlCreateRegistryKey(ULONG RelativeTo, PWSTR Path)
 {
-    void *caller = __builtin_return_address(0);
-    pnpbox_machine *m = emu_machine();
-    if (!m)
-        return STATUS_INSUFFICIENT_RESOURCES;
-    emu_lock(m);
-    reg_ctx c = KCTX(m, "RtlCreateRegistryKey");
-    HANDLE h = NULL;
-    int owned;
-    NTSTATUS st = rtl_key(&c, RelativeTo, Path, 1, &h, &owned);
-    rtl_close(m, h, owned);
-    emu_unlock(m);
+    NTSTATUS st = rtl_key_call(__builtin_return_address(0), "RtlCreateRegistryKey", RelativeTo, Path, 1);
     return st < 0 ? st : STATUS_SUCCESS;
 }
 
