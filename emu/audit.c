@@ -8,6 +8,7 @@
  * Driver debug output (DbgPrint) is kept beside it.
  */
 #include "emu/emu.h"
+#include "emu/fold.h"
 
 #include "base/pb_utf16.h"
 
@@ -316,19 +317,6 @@ static const char *rules_of(pnpbox_machine *m, const emu_verdict *v)
     return intern(m, buf);
 }
 
-/* The fold slot of a handle matching this access, or NULL. */
-static emu_fold_slot *fold_slot(pnpbox_machine *m, const emu_access *a, pnpbox_component *c, uint64_t key)
-{
-    if (!a->fold)
-        return NULL;
-    for (int i = 0; i < EMU_FOLD_SLOTS; i++) {
-        emu_fold_slot *s = &a->fold->slot[i];
-        if (s->api == a->api && s->comp == c && s->key == key && s->gen == m->rules_gen)
-            return s;
-    }
-    return NULL;
-}
-
 const char *emu_access_value(const emu_access *a, char *buf, size_t cap)
 {
     if (a->value || !a->has_wvalue)
@@ -340,51 +328,9 @@ const char *emu_access_value(const emu_access *a, char *buf, size_t cap)
     return buf;
 }
 
-__attribute__((hot)) uint64_t emu_fold_key(const emu_access *a)
-{
-    /* Never 0, so a->fold_key == 0 means "not computed". */
-    /* Over 64-bit words: the operation's fields in one word, then the UTF-16 name four units at a
-     * time, then its length.  Each step (xor a word, multiply by an odd constant, xor-shift the
-     * high half down) is a bijection of the state, so names of one length that differ in a
-     * single word never collide, and the shift keeps differences in high bits from cancelling. */
-    const uint64_t prime = 1099511628211ULL;
-    uint64_t h = 1469598103934665603ULL;
-#define FOLD_MIX(w) (h = (h ^ (w)) * prime, h ^= h >> 29)
-    FOLD_MIX((uint64_t)a->access << 32 | (uint64_t)(a->op & 0xff) << 16 | (uint64_t)(a->kind & 0xff) << 8 |
-             (uint64_t)(a->write != 0));
-    if (a->has_wvalue && !a->value) {
-        size_t i = 0, n = a->wvalue_len;
-        for (; i + 4 <= n; i += 4) {
-            uint64_t w;
-            memcpy(&w, a->wvalue + i, 8);
-            FOLD_MIX(w);
-        }
-        if (i < n) { /* the last one to three units, without a variable-length memcpy call */
-            uint64_t w = a->wvalue[i];
-            if (i + 1 < n)
-                w |= (uint64_t)a->wvalue[i + 1] << 16;
-            if (i + 2 < n)
-                w |= (uint64_t)a->wvalue[i + 2] << 32;
-            FOLD_MIX(w);
-        }
-        FOLD_MIX((uint64_t)n << 1 | 1);
-#undef FOLD_MIX
-    } else {
-        for (const char *p = a->value ? a->value : ""; *p; p++)
-            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-        h ^= a->value ? 1 : 0;
-    }
-    return h ? h : 1;
-}
-
-__attribute__((hot)) emu_fold_slot *emu_fold_find(pnpbox_machine *m, const emu_access *a, pnpbox_component *c, uint64_t key)
-{
-    return fold_slot(m, a, c, key);
-}
-
 emu_fold_slot *emu_fold_take(pnpbox_machine *m, const emu_access *a, pnpbox_component *c, uint64_t key)
 {
-    emu_fold_slot *s = fold_slot(m, a, c, key);
+    emu_fold_slot *s = emu_fold_find(m, a, c, key);
     if (s || !a->fold)
         return s;
     s = &a->fold->slot[a->fold->next++ % EMU_FOLD_SLOTS];
@@ -396,29 +342,11 @@ emu_fold_slot *emu_fold_take(pnpbox_machine *m, const emu_access *a, pnpbox_comp
     return s;
 }
 
-/* Count the access into the event the slot recorded before, when it is the same outcome and status: 1 if so. */
-__attribute__((hot)) static int fold_into(pnpbox_machine *m, const emu_fold_slot *fs, pnpbox_outcome outcome, emu_status status)
+void emu_audit_persist_count(pnpbox_machine *m, size_t index)
 {
     emu_event_store *st = &m->audit;
-    if (!fs->event || fs->event > st->n || fs->status != status || st->ev[fs->event - 1].outcome != outcome)
-        return 0;
-    pnpbox_event *e = &st->ev[fs->event - 1];
-    e->count++;
-    if (m->dir && st->rowid && st->rowid[fs->event - 1])
-        persist_count(m, st->rowid[fs->event - 1], e->count);
-    return 1;
-}
-
-/* Hot (grouped with reg_core.c's per-access path, see there). */
-__attribute__((hot)) int emu_record_folded(pnpbox_machine *m, const emu_access *a, const emu_verdict *v, emu_status status,
-                      const emu_fold_slot *fs)
-{
-    /* The slot must still be this access's (same API, component, key and rules generation):
-     * the operation between the judge and the record may have changed the rules. */
-    if (!fs || m->checking_off || !a->fold || !a->comp || fs->api != a->api || fs->comp != (void *)a->comp ||
-        fs->key != a->fold_key || fs->gen != m->rules_gen)
-        return 0;
-    return fold_into(m, fs, v ? v->outcome : PNPBOX_OUTCOME_ALLOWED, status);
+    if (m->dir && st->rowid && index < st->n && st->rowid[index])
+        persist_count(m, st->rowid[index], st->ev[index].count);
 }
 
 void emu_record(pnpbox_machine *m, const emu_access *a, const emu_verdict *v, emu_status status)
@@ -431,7 +359,7 @@ void emu_record(pnpbox_machine *m, const emu_access *a, const emu_verdict *v, em
     emu_event_store *st = &m->audit;
     uint64_t key = a->fold ? (a->fold_key ? a->fold_key : emu_fold_key(a)) : 0;
     emu_fold_slot *fs = a->fold ? emu_fold_take(m, a, c, key) : NULL;
-    if (fs && fold_into(m, fs, outcome, status)) {
+    if (fs && emu_fold_into(m, fs, outcome, status)) {
         emu_unlock(m);
         return;
     }

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-static __thread pnpbox_component *tls_comp;
+__thread pnpbox_component *emu_tls_comp; /* emu_comp() reads it inline (emu.h) */
 
 /* The component a whole process runs as (pnpbox_attach), for threads that never called pnpbox_enter. */
 static pnpbox_component *_Atomic process_comp;
@@ -28,10 +28,8 @@ void emu_comp_machine_gone(pnpbox_machine *m)
         process_comp = NULL;
 }
 
-pnpbox_component *emu_comp(void)
+pnpbox_component *emu_comp_slow(void)
 {
-    if (tls_comp)
-        return tls_comp;
     pnpbox_machine *m = emu_machine();
     pnpbox_component *pc = process_comp;
     if (pc && pc->m == m)
@@ -43,8 +41,8 @@ pnpbox_component *pnpbox_current_component(void) { return emu_comp(); }
 
 pnpbox_component *pnpbox_enter(pnpbox_component *c)
 {
-    pnpbox_component *prev = tls_comp;
-    tls_comp = c;
+    pnpbox_component *prev = emu_tls_comp;
+    emu_tls_comp = c;
     return prev;
 }
 

@@ -60,7 +60,13 @@ struct pnpbox_component {
 };
 
 /* The component the calling thread runs as (never NULL once a machine exists). */
-pnpbox_component *emu_comp(void);
+extern __thread pnpbox_component *emu_tls_comp;
+pnpbox_component *emu_comp_slow(void);
+static inline pnpbox_component *emu_comp(void)
+{
+    pnpbox_component *c = emu_tls_comp;
+    return c ? c : emu_comp_slow();
+}
 /* Every thread of this process that has not entered a component runs as c
  * (NULL: the harness).  Set by pnpbox_attach for attached programs. */
 void emu_set_process_component(pnpbox_component *c);
@@ -131,11 +137,12 @@ typedef pnpbox_rule emu_rule;
 #define EMU_MAX_FINDINGS 8
 
 typedef struct emu_verdict {
+    /* The fields a memo hit copies first, next to the memo slot's own (emu_fold_slot). */
     int n;
-    const emu_rule *rules[EMU_MAX_FINDINGS];
-    int suppressed[EMU_MAX_FINDINGS];
     int deny;              /* the caller must refuse the access (enforce mode) */
     pnpbox_outcome outcome;
+    const emu_rule *rules[EMU_MAX_FINDINGS];
+    int suppressed[EMU_MAX_FINDINGS];
 } emu_verdict;
 
 /*
@@ -163,19 +170,26 @@ typedef struct emu_fold {
     unsigned next;
 } emu_fold;
 
+/*
+ * A handle table entry.  The table allocates entries on 64-byte boundaries
+ * (emu_handle_new), and the order puts what a repeated access reads in two
+ * cache lines: the first 64 bytes, then the first memo slot's identity,
+ * event and verdict summary.  The provenance, which only a fresh judgement
+ * reads, comes last.
+ */
 typedef struct emu_handle emu_handle;
 struct emu_handle {
     emu_htype type;
     uint32_t access;   /* granted access mask */
-    emu_prov prov;
-    regdb_key key;     /* EMU_H_KEY */
-    boxfs_file *file;  /* EMU_H_FILE */
-    void *obj;         /* other types: owned through close_fn */
-    void (*close_fn)(pnpbox_machine *m, emu_handle *h);
-    char *path;        /* display path: registry NT path, or file Win32 path (owned) */
     unsigned flags;    /* EMU_HF_* */
+    regdb_key key;     /* EMU_H_KEY */
+    char *path;        /* display path: registry NT path, or file Win32 path (owned) */
+    void *obj;         /* other types: owned through close_fn */
+    boxfs_file *file;  /* EMU_H_FILE */
     uint64_t pos;      /* file position for handles without FILE_SYNCHRONOUS_IO_* */
+    void (*close_fn)(pnpbox_machine *m, emu_handle *h);
     emu_fold fold;     /* memo of repeated accesses through this handle */
+    emu_prov prov;
 };
 
 enum {
@@ -255,9 +269,8 @@ void emu_judge(pnpbox_machine *m, const emu_access *a, emu_verdict *v);
 /* The access's value name in UTF-8 (a->value, or a->wvalue converted into buf); NULL if none. */
 const char *emu_access_value(const emu_access *a, char *buf, size_t cap);
 
-/* Fold memo helpers (audit.c): the key of an access, and its slot in a->fold. */
-uint64_t emu_fold_key(const emu_access *a);
-emu_fold_slot *emu_fold_find(pnpbox_machine *m, const emu_access *a, pnpbox_component *c, uint64_t key);
+/* The slot of a->fold for this access by c: the matching one, else a recycled one, reset (audit.c).
+ * The memo's hot half (key, look-up, cached verdict, folded record) is inline in emu/fold.h. */
 emu_fold_slot *emu_fold_take(pnpbox_machine *m, const emu_access *a, pnpbox_component *c, uint64_t key);
 
 /* Cached verdicts are stale: the mode, baseline, stale folders or device ownership changed. */
@@ -347,9 +360,9 @@ typedef struct emu_pnp emu_pnp; /* the PnP manager's state (pnp.c) */
 
 typedef struct emu_event_store {
     pnpbox_event *ev;
+    size_t n, cap;
     int64_t *rowid;       /* machine directories: the audit table row of each event */
     int64_t ev_rowid_last;
-    size_t n, cap;
     char **logs;
     size_t nlogs, logs_cap;
     uint64_t next_seq;
@@ -359,20 +372,31 @@ struct pnpbox_machine;
 void emu_audit_free(struct pnpbox_machine *m);
 
 struct pnpbox_machine {
+    /* The fields every judged access reads come first, so that a repeated registry query,
+     * whose registry work evicts them from L1 each time, touches two cache lines of the
+     * machine instead of six (bench_um, bench_kreg). */
     pthread_mutex_t lock;       /* taken once per thread; nesting is counted (emu_lock) */
     void *lock_owner;           /* the thread holding it (a thread-local address) */
     unsigned lock_depth;
+    pnpbox_mode mode;
     regdb *reg;
-    boxfs *vol;
+    int checking_off; /* pnpbox_set_checking(m, 0): no judging, no audit records */
+    int ff_stopped;             /* fail-fast stopped at a violation: later accesses and steps are refused */
+    struct emu_faults *faults; /* fault injection rules (fault.c) */
+    uint64_t rules_gen;        /* bumped when cached verdicts may be stale (emu_rules_changed) */
+    emu_handle **handles; /* slot i is handle value (i + 1) * 4; NULL = free */
+    int nhandles, handles_cap;
     char *dir;          /* machine directory, or NULL (embedded) */
+    emu_event_store audit;
+
+    int *hfree;
+    int nfree, free_cap;
+    boxfs *vol;
     char *voldir;       /* backing directory of C:\ */
     int embedded;       /* the volume is a temporary directory, removed on free */
-    pnpbox_mode mode;
-    int checking_off; /* pnpbox_set_checking(m, 0): no judging, no audit records */
     uint16_t langid;
     char *target;
     char *inf_path;
-    char errmsg[512];
 
     pnpbox_component **comps;
     int ncomps, comps_cap;
@@ -380,29 +404,51 @@ struct pnpbox_machine {
     struct { int pid; pnpbox_component *c; } *pidmap;
     int npid, pid_cap;
 
-    emu_handle **handles; /* slot i is handle value (i + 1) * 4; NULL = free */
-    int *hfree;
-    int nhandles, handles_cap, nfree, free_cap;
-
-    emu_event_store audit;
     emu_failfast_fn failfast;
     void *failfast_ctx;
-    int ff_stopped;             /* fail-fast stopped at a violation: later accesses and steps are refused */
     struct emu_baseline *baseline; /* suppressions (rules.c) */
 
     emu_pnp *pnp;
     regdb_key ccs;      /* \REGISTRY\MACHINE\SYSTEM\ControlSet001 */
     char **stale_dirs;  /* store folders of superseded packages (UPDATE-STALE-PATH) */
     int nstale;
-    struct emu_faults *faults; /* fault injection rules (fault.c) */
-    uint64_t rules_gen;        /* bumped when cached verdicts may be stale (emu_rules_changed) */
     struct emu_intern *intern; /* interned audit strings (audit.c) */
+    char errmsg[512];
 };
 
-void emu_lock(pnpbox_machine *m);
-void emu_unlock(pnpbox_machine *m);
+/*
+ * The machine lock recurses: driver callbacks run with it held and call
+ * mock APIs again.  A re-entry by the thread that holds it costs a
+ * thread-local compare instead of a pthread call (the spine nests several
+ * levels deep on every access), and the compare is inline, as are the
+ * look-ups of the current machine and component below: each is a load and
+ * a branch on every call of every mock API.
+ */
+extern __thread char emu_lock_marker;
+void emu_lock_slow(pnpbox_machine *m);
+void emu_unlock_slow(pnpbox_machine *m);
+static inline void emu_lock(pnpbox_machine *m)
+{
+    if (__atomic_load_n(&m->lock_owner, __ATOMIC_RELAXED) == (void *)&emu_lock_marker)
+        m->lock_depth++;
+    else
+        emu_lock_slow(m);
+}
+static inline void emu_unlock(pnpbox_machine *m)
+{
+    if (m->lock_depth > 1)
+        m->lock_depth--;
+    else
+        emu_unlock_slow(m);
+}
 /* The current machine, creating the embedded default on first use. */
-pnpbox_machine *emu_machine(void);
+extern pnpbox_machine *emu_current_machine;
+pnpbox_machine *emu_machine_slow(void);
+static inline pnpbox_machine *emu_machine(void)
+{
+    pnpbox_machine *m = emu_current_machine;
+    return m ? m : emu_machine_slow();
+}
 void emu_set_error(pnpbox_machine *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*

@@ -9,6 +9,8 @@
  */
 #include "emu/emu.h"
 
+#include <stddef.h>
+
 #include <ntstatus.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +42,15 @@ void emu_prov_free(emu_prov *p)
     p->scope_path = NULL;
 }
 
+/* The layout emu.h promises: what a repeated access through a handle reads is in its first
+ * two cache lines (the entry's own fields, then the first memo slot up to its verdict summary). */
+_Static_assert(offsetof(emu_handle, fold) == 64, "emu_handle: the memo must start the second cache line");
+_Static_assert(offsetof(emu_fold_slot, verdict) + offsetof(emu_verdict, outcome) + sizeof(pnpbox_outcome) <= 64,
+               "emu_fold_slot: identity, event and verdict summary must fit one cache line");
+_Static_assert(offsetof(pnpbox_machine, reg) + sizeof(regdb *) <= 64 &&
+                   offsetof(pnpbox_machine, audit) + offsetof(emu_event_store, cap) <= 128,
+               "pnpbox_machine: the fields every access reads must be in its first two cache lines");
+
 void *emu_handle_new(pnpbox_machine *m, const emu_handle *h)
 {
     int slot;
@@ -66,7 +77,8 @@ void *emu_handle_new(pnpbox_machine *m, const emu_handle *h)
         slot = m->nhandles++;
         m->handles[slot] = NULL;
     }
-    emu_handle *e = malloc(sizeof *e);
+    /* On a cache-line boundary, so the fields a repeated access reads share lines (emu.h). */
+    emu_handle *e = aligned_alloc(64, (sizeof *e + 63) / 64 * 64);
     if (!e) {
         /* Give the slot back. */
         m->hfree[m->nfree++] = slot;

@@ -26,7 +26,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-static pnpbox_machine *current;
+pnpbox_machine *emu_current_machine; /* emu_machine() reads it inline (emu.h) */
 static pnpbox_machine *default_machine;
 
 /* Provided by pnp.c / fsglue.c. */
@@ -35,32 +35,21 @@ int emu_pnp_reboot(pnpbox_machine *m);
 int emu_pnp_boot(pnpbox_machine *m);
 int emu_fs_attach(pnpbox_machine *m);
 
-/*
- * The machine lock recurses: driver callbacks run with it held and call
- * mock APIs again.  A re-entry by the thread that holds it costs a
- * thread-local compare instead of a pthread call (the spine nests several
- * levels deep on every access).
- */
-static __thread char lock_marker;
+/* The lock's fast paths are inline (emu.h); these are the first entry and the last exit. */
+__thread char emu_lock_marker;
 
-void emu_lock(pnpbox_machine *m)
+void emu_lock_slow(pnpbox_machine *m)
 {
-    void *me = &lock_marker;
-    if (__atomic_load_n(&m->lock_owner, __ATOMIC_RELAXED) == me) {
-        m->lock_depth++;
-        return;
-    }
     pthread_mutex_lock(&m->lock);
-    __atomic_store_n(&m->lock_owner, me, __ATOMIC_RELAXED);
+    __atomic_store_n(&m->lock_owner, (void *)&emu_lock_marker, __ATOMIC_RELAXED);
     m->lock_depth = 1;
 }
 
-void emu_unlock(pnpbox_machine *m)
+void emu_unlock_slow(pnpbox_machine *m)
 {
-    if (--m->lock_depth == 0) {
-        __atomic_store_n(&m->lock_owner, NULL, __ATOMIC_RELAXED);
-        pthread_mutex_unlock(&m->lock);
-    }
+    m->lock_depth = 0;
+    __atomic_store_n(&m->lock_owner, NULL, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&m->lock);
 }
 
 void emu_set_error(pnpbox_machine *m, const char *fmt, ...)
@@ -83,12 +72,12 @@ const char *pnpbox_strerror(int err)
     return strerror(-err);
 }
 
-pnpbox_machine *pnpbox_current(void) { return current; }
+pnpbox_machine *pnpbox_current(void) { return emu_current_machine; }
 
 /* Declared here, defined after pnpbox_machine_new's thread-local message. */
 const char *pnpbox_errmsg(pnpbox_machine *m);
 
-void pnpbox_set_current(pnpbox_machine *m) { current = m; }
+void pnpbox_set_current(pnpbox_machine *m) { emu_current_machine = m; }
 
 static void free_default(void)
 {
@@ -98,10 +87,10 @@ static void free_default(void)
     }
 }
 
-pnpbox_machine *emu_machine(void)
+pnpbox_machine *emu_machine_slow(void)
 {
-    if (current)
-        return current;
+    if (emu_current_machine)
+        return emu_current_machine;
     if (!default_machine) {
         pnpbox_machine *m;
         if (pnpbox_machine_new(NULL, &m) < 0)
@@ -109,8 +98,8 @@ pnpbox_machine *emu_machine(void)
         default_machine = m;
         atexit(free_default);
     }
-    current = default_machine;
-    return current;
+    emu_current_machine = default_machine;
+    return emu_current_machine;
 }
 
 const char *pnpbox_machine_dir(pnpbox_machine *m) { return m ? m->dir : NULL; }
@@ -275,9 +264,11 @@ int pnpbox_machine_new(const pnpbox_machine_opts *opts, pnpbox_machine **out)
         o = *opts;
     if (!out)
         return -EINVAL;
-    pnpbox_machine *m = calloc(1, sizeof *m);
+    /* On a cache-line boundary, so the fields every access reads share two lines (emu.h). */
+    pnpbox_machine *m = aligned_alloc(64, (sizeof *m + 63) / 64 * 64);
     if (!m)
         return -ENOMEM;
+    memset(m, 0, sizeof *m);
     pthread_mutex_init(&m->lock, NULL);
     m->mode = o.mode;
     m->langid = o.langid ? o.langid : 0x0409;
@@ -324,7 +315,7 @@ int pnpbox_machine_new(const pnpbox_machine_opts *opts, pnpbox_machine **out)
     /* A machine directory's superseded store folders, marked by whichever
      * process updated the package: UPDATE-STALE-PATH holds here too. */
     emu_store_load_stale(m);
-    current = m;
+    emu_current_machine = m;
     *out = m;
     return 0;
 fail:
@@ -416,8 +407,8 @@ void pnpbox_machine_free(pnpbox_machine *m)
     free(m->target);
     free(m->inf_path);
     pthread_mutex_destroy(&m->lock);
-    if (current == m)
-        current = NULL;
+    if (emu_current_machine == m)
+        emu_current_machine = NULL;
     if (default_machine == m)
         default_machine = NULL;
     free(m);

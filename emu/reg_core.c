@@ -15,6 +15,7 @@
  * choice made where they are silent is commented in place.
  */
 #include "emu/reg_core.h"
+#include "emu/fold.h"
 
 #include "base/pb_utf16.h"
 
@@ -252,7 +253,7 @@ emu_status reg_core_handle_new(pnpbox_machine *m, regdb_key key, uint32_t grante
     return st;
 }
 
-__attribute__((hot)) emu_status reg_core_handle(pnpbox_machine *m, void *h, emu_handle **out)
+static inline emu_status handle_of(pnpbox_machine *m, void *h, emu_handle **out)
 {
     /* The table look-up of emu_handle_get (handles.c) done in place: the caller holds the
      * machine lock, so the lock round trip and the call are saved on every access. */
@@ -267,6 +268,8 @@ __attribute__((hot)) emu_status reg_core_handle(pnpbox_machine *m, void *h, emu_
     *out = e;
     return STATUS_SUCCESS;
 }
+
+emu_status reg_core_handle(pnpbox_machine *m, void *h, emu_handle **out) { return handle_of(m, h, out); }
 
 /* ---------------------------------------------------------------- names */
 
@@ -641,7 +644,7 @@ __attribute__((hot)) emu_status reg_op_resolve(reg_ctx *c, reg_op *op, void *h, 
     op->vname_heap = NULL;
     op->ho = NULL;
     op->slot = NULL;
-    emu_status st = reg_core_handle(c->m, h, &op->h);
+    emu_status st = handle_of(c->m, h, &op->h);
     if (st < 0)
         return st;
     /* Kernel callers (Zw*, PreviousMode KernelMode) are not checked against the granted access:
@@ -728,36 +731,24 @@ emu_status reg_core_miss(reg_ctx *c, regdb_key key, emu_status missing)
     return regdb_key_check(c->m->reg, key) < 0 ? STATUS_KEY_DELETED : missing;
 }
 
-emu_status reg_core_get_value(reg_ctx *c, reg_op *op, const uint16_t *name, size_t n, regdb_value *v)
+emu_status reg_core_value_miss(reg_ctx *c, reg_op *op, int rc)
 {
-    int rc = regdb_query_value(c->m->reg, op->h->key, name, n, v);
-    if (rc == 0)
-        return STATUS_SUCCESS;
     if (rc == REGDB_E_NOTFOUND || rc == REGDB_E_TOOLONG || rc == REGDB_E_DELETED)
         return reg_core_miss(c, op->h->key, STATUS_OBJECT_NAME_NOT_FOUND);
     return emu_status_from_regdb(rc);
+}
+
+emu_status reg_core_get_value(reg_ctx *c, reg_op *op, const uint16_t *name, size_t n, regdb_value *v)
+{
+    int rc = regdb_query_value(c->m->reg, op->h->key, name, n, v);
+    return rc == 0 ? STATUS_SUCCESS : reg_core_value_miss(c, op, rc);
 }
 
 __attribute__((hot)) emu_status reg_core_get_value_into(reg_ctx *c, reg_op *op, const uint16_t *name, size_t n,
                                                         uint32_t *type, void *buf, size_t cap, size_t *len)
 {
     int rc = regdb_query_value_into(c->m->reg, op->h->key, name, n, type, buf, cap, len);
-    if (rc == 0)
-        return STATUS_SUCCESS;
-    if (rc == REGDB_E_NOTFOUND || rc == REGDB_E_TOOLONG || rc == REGDB_E_DELETED)
-        return reg_core_miss(c, op->h->key, STATUS_OBJECT_NAME_NOT_FOUND);
-    return emu_status_from_regdb(rc);
-}
-
-__attribute__((hot)) emu_status reg_core_get_value_fit(reg_ctx *c, reg_op *op, const uint16_t *name, size_t n,
-                                                       uint32_t *type, void *buf, size_t cap, size_t *len)
-{
-    int rc = regdb_query_value_fit(c->m->reg, op->h->key, name, n, type, buf, cap, len);
-    if (rc == 0)
-        return STATUS_SUCCESS;
-    if (rc == REGDB_E_NOTFOUND || rc == REGDB_E_TOOLONG || rc == REGDB_E_DELETED)
-        return reg_core_miss(c, op->h->key, STATUS_OBJECT_NAME_NOT_FOUND);
-    return emu_status_from_regdb(rc);
+    return rc == 0 ? STATUS_SUCCESS : reg_core_value_miss(c, op, rc);
 }
 
 emu_status reg_core_set_value(reg_ctx *c, reg_op *op, const uint16_t *name, size_t n, uint32_t type,

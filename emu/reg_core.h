@@ -120,9 +120,16 @@ emu_status reg_core_get_value(reg_ctx *c, reg_op *op, const uint16_t *name, size
 /* The same, copying at most cap bytes of the data straight into buf; *len is the full length. */
 emu_status reg_core_get_value_into(reg_ctx *c, reg_op *op, const uint16_t *name, size_t n, uint32_t *type,
                                    void *buf, size_t cap, size_t *len);
-/* The same, leaving buf untouched unless the whole value fits (regdb_query_value_fit). */
-emu_status reg_core_get_value_fit(reg_ctx *c, reg_op *op, const uint16_t *name, size_t n, uint32_t *type, void *buf,
-                                  size_t cap, size_t *len);
+/* The status of a failed value read (regdb's rc < 0): the key deleted, no such value, or the registry's error. */
+emu_status reg_core_value_miss(reg_ctx *c, reg_op *op, int rc);
+/* The same as reg_core_get_value_into, leaving buf untouched unless the whole value fits
+ * (regdb_query_value_fit).  Inline: it is RegQueryValueExW's read. */
+static inline emu_status reg_core_get_value_fit(reg_ctx *c, reg_op *op, const uint16_t *name, size_t n,
+                                                uint32_t *type, void *buf, size_t cap, size_t *len)
+{
+    int rc = regdb_query_value_fit(c->m->reg, op->h->key, name, n, type, buf, cap, len);
+    return rc == 0 ? 0 /* STATUS_SUCCESS */ : reg_core_value_miss(c, op, rc);
+}
 /*
  * Set a value.  Link keys hold only SymbolicLinkValue of type REG_LINK
  * (anything else is STATUS_ACCESS_DENIED, as Windows).
@@ -216,29 +223,6 @@ typedef struct emu_kstate {
  * memory.
  */
 emu_kstate *emu_kstate_get(pnpbox_machine *m);
-
-/* ---------------------------------------------------------------- provided by rules.c and audit.c
- * The fast path of a repeated access through a handle (reg_op_judge and
- * reg_op_end): the verdict cached in the handle's memo is taken without a
- * second look-up, and the record folds into the slot's event directly.
- * The caller holds the machine lock and has set a->comp and a->fold_key.
- * Both give the same result as emu_judge / emu_record would. */
-
-/*
- * The cached verdict of this access by c, copied into *v, and the memo slot
- * it came from; NULL (v untouched) when the access must go to emu_judge:
- * checking off, no memo or key, an unjudged component, fail-fast mode, or
- * no verdict cached for it in this rules generation.
- */
-emu_fold_slot *emu_judge_cached(pnpbox_machine *m, const emu_access *a, pnpbox_component *c, emu_verdict *v);
-/*
- * Record the access by counting it into the event of fs (from
- * emu_judge_cached): 1 when done, 0 when the slot no longer matches the
- * access (rules generation, API, component, key) or its event has another
- * status or outcome; the caller then calls emu_record.
- */
-int emu_record_folded(pnpbox_machine *m, const emu_access *a, const emu_verdict *v, emu_status status,
-                      const emu_fold_slot *fs);
 
 /* ---------------------------------------------------------------- provided by k_sync.c */
 

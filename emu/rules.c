@@ -28,6 +28,7 @@
  *     other components: that is what CM_Open_DevNode_Key is for.
  */
 #include "emu/emu.h"
+#include "emu/fold.h"
 
 #include "base/pb_utf16.h"
 
@@ -642,44 +643,13 @@ int pnpbox_baseline_load(pnpbox_machine *m, const char *text, char *err, size_t 
 
 /* ---------------------------------------------------------------- judge */
 
-/* Is c judged at all?  The harness, the installer and external processes are only recorded. */
-static int judged(const pnpbox_component *c)
-{
-    return c && c->kind != PNPBOX_COMP_HARNESS && c->kind != PNPBOX_COMP_INSTALLER &&
-           c->kind != PNPBOX_COMP_EXTERNAL;
-}
-
-/* Hot (grouped with reg_core.c's per-access path, see there). */
-__attribute__((hot)) emu_fold_slot *emu_judge_cached(pnpbox_machine *m, const emu_access *a, pnpbox_component *c,
-                                                     emu_verdict *v)
-{
-    /* Only the plain case: checking on, a judged component, no fail-fast (its verdicts are never
-     * cached, every access is judged afresh), a memo to look in.  Everything else is emu_judge's. */
-    if (m->checking_off || !a->fold || !a->fold_key || !judged(c) || m->ff_stopped ||
-        m->mode == PNPBOX_MODE_FAILFAST)
-        return NULL;
-    emu_fold_slot *fs = emu_fold_find(m, a, c, a->fold_key);
-    if (!fs || !fs->have_verdict)
-        return NULL;
-    /* Only the findings there are (readers go up to v->n): usually none. */
-    const emu_verdict *cv = &fs->verdict;
-    v->n = cv->n;
-    for (int i = 0; i < cv->n; i++) {
-        v->rules[i] = cv->rules[i];
-        v->suppressed[i] = cv->suppressed[i];
-    }
-    v->deny = cv->deny;
-    v->outcome = cv->outcome;
-    return fs;
-}
-
 void emu_judge(pnpbox_machine *m, const emu_access *a, emu_verdict *v)
 {
     memset(v, 0, sizeof *v);
     if (m->checking_off)
         return;
     pnpbox_component *c = a->comp ? a->comp : emu_comp();
-    if (!judged(c))
+    if (!emu_judged(c))
         return;
     if (m->ff_stopped) {
         /* Fail-fast stopped the run: whatever the driver still tries is
