@@ -41,18 +41,6 @@ uint32_t um_get_error(void) { return last_error; }
 DWORD WINAPI GetLastError(void) { return last_error; }
 void WINAPI SetLastError(DWORD dwErrCode) { last_error = dwErrCode; }
 
-pnpbox_machine *um_machine(void) { return emu_machine(); }
-
-pnpbox_machine *um_enter(void)
-{
-    pnpbox_machine *m = um_machine();
-    if (m)
-        emu_lock(m);
-    return m;
-}
-
-size_t um_wcslen(const void *s) { return s ? pb_wcslen(s) : 0; }
-
 char *um_u8(const uint16_t *s, size_t n) { return pb_utf8_from_wcs(s, n); }
 
 uint32_t um_win32_to_nt(const uint16_t *path, size_t len, uint16_t **nt, size_t *n, char **vpath_out)

@@ -27,9 +27,16 @@
 /* The machine user-mode calls run against: the one `pnpbox run` or
  * pnpbox_attach gave this process, else the current one (the embedded
  * default when there is none).  NULL only when no machine can be made. */
-pnpbox_machine *um_machine(void);
-/* um_machine() and emu_lock() it; NULL (nothing locked) when no machine. */
-pnpbox_machine *um_enter(void);
+static inline pnpbox_machine *um_machine(void) { return emu_machine(); }
+/* um_machine() and emu_lock() it; NULL (nothing locked) when no machine.  Inline, as the
+ * lock's fast path is: every user-mode call starts here. */
+static inline pnpbox_machine *um_enter(void)
+{
+    pnpbox_machine *m = um_machine();
+    if (m)
+        emu_lock(m);
+    return m;
+}
 
 /* The calling thread's last error (GetLastError / SetLastError). */
 void um_set_error(uint32_t err);
@@ -58,8 +65,16 @@ int um_env_expand(pnpbox_machine *m, const uint16_t *src, size_t n, uint16_t **o
 
 /* ---------------------------------------------------------------- small helpers (um_base.c) */
 
-/* UTF-16 length of a NUL-terminated string, NULL -> 0. */
-size_t um_wcslen(const void *s);
+/* UTF-16 length of a NUL-terminated string, NULL -> 0 (inline: value names are short). */
+static inline size_t um_wcslen(const void *s)
+{
+    const uint16_t *p = s;
+    size_t n = 0;
+    if (p)
+        while (p[n])
+            n++;
+    return n;
+}
 /* "%s" of a UTF-16 string for messages (malloc'd UTF-8, U+FFFD for bad units). */
 char *um_u8(const uint16_t *s, size_t n);
 /* A Win32 path to the NT name "\??\C:\..." (malloc'd, NUL-terminated, *n units); a Win32 error. */

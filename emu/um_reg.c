@@ -67,28 +67,33 @@ static int predef_range(const void *hkey) { return (uint32_t)(uintptr_t)hkey >= 
 
 /* ---------------------------------------------------------------- operations on a key */
 
-/*
- * Begin an operation on hkey: a handle (resolved and judged by the core),
- * or a predefined key (a temporary handle to its root, judged as an
- * absolute access).  On success the caller performs the operation and
- * calls op_end.
- */
-static emu_status op_begin(reg_ctx *c, reg_op *op, HKEY hkey, emu_op kind, uint32_t need, int write,
-                           const uint16_t *vname, size_t vn, int has_value, void **tmp)
+/* op_begin on a handle: resolved and judged by the core. */
+static inline emu_status op_begin_handle(reg_ctx *c, reg_op *op, HKEY hkey, emu_op kind, uint32_t need, int write,
+                                         const uint16_t *vname, size_t vn, int has_value)
 {
-    *tmp = NULL;
+    emu_status st = reg_op_resolve(c, op, hkey, need);
+    if (st < 0)
+        return st;
+    if (op->h->flags & EMU_HF_KERNEL)
+        return STATUS_INVALID_HANDLE; /* a kernel-only handle is not a user-mode HKEY */
+    return reg_op_judge(c, op, kind, need, write, vname, vn, has_value);
+}
+
+/*
+ * op_begin on a predefined key (or a value in the predefined range that
+ * names none): a temporary handle to its root, judged as an absolute
+ * access.  Out of line and cold: the hot path is a handle.
+ */
+static __attribute__((cold, noinline)) emu_status op_begin_predef(reg_ctx *c, reg_op *op, HKEY hkey, emu_op kind,
+                                                                 uint32_t need, int write, const uint16_t *vname,
+                                                                 size_t vn, int has_value, void **tmp)
+{
     const char *path = NULL;
     int pd = um_predef(hkey, &path);
-    if (pd < 0 || !hkey)
+    if (pd < 0)
         return STATUS_INVALID_HANDLE;
-    if (pd == 0) {
-        emu_status st = reg_op_resolve(c, op, hkey, need);
-        if (st < 0)
-            return st;
-        if (op->h->flags & EMU_HF_KERNEL)
-            return STATUS_INVALID_HANDLE; /* a kernel-only handle is not a user-mode HKEY */
-        return reg_op_judge(c, op, kind, need, write, vname, vn, has_value);
-    }
+    if (pd == 0)
+        return op_begin_handle(c, op, hkey, kind, need, write, vname, vn, has_value);
     pnpbox_machine *m = c->m;
     regdb_key k;
     if (regdb_open_key_u8(m->reg, 0, path, &k) < 0)
@@ -132,6 +137,23 @@ static emu_status op_begin(reg_ctx *c, reg_op *op, HKEY hkey, emu_op kind, uint3
         return STATUS_ACCESS_DENIED;
     }
     return STATUS_SUCCESS;
+}
+
+/*
+ * Begin an operation on hkey: a handle (resolved and judged by the core),
+ * or a predefined key (op_begin_predef).  On success the caller performs
+ * the operation and calls op_end.  Inline: this is every registry call's
+ * first step, and a handle is the common case.
+ */
+static inline emu_status op_begin(reg_ctx *c, reg_op *op, HKEY hkey, emu_op kind, uint32_t need, int write,
+                                  const uint16_t *vname, size_t vn, int has_value, void **tmp)
+{
+    *tmp = NULL;
+    if (!hkey)
+        return STATUS_INVALID_HANDLE;
+    if (predef_range(hkey)) /* only the low 32 bits name a predefined key (um_predef) */
+        return op_begin_predef(c, op, hkey, kind, need, write, vname, vn, has_value, tmp);
+    return op_begin_handle(c, op, hkey, kind, need, write, vname, vn, has_value);
 }
 
 static void op_end(reg_ctx *c, reg_op *op, emu_status st, void *tmp)
