@@ -699,8 +699,9 @@ static const pnpbox_event *query_event(const char *name, size_t from)
 
 /*
  * A driver's polling loop is one event per distinct access with a count, and
- * names that differ only in their last one to three units (the part of the
- * fold key hashed apart from the four-unit words) never share an event.
+ * names that differ only in their last one to three units (the fold key's
+ * last word: padded for names under four units, else overlapping the word
+ * before) never share an event.
  * Folding is a memo of the last EMU_FOLD_SLOTS accesses of a handle, so the
  * names are polled in groups of that many.
  */
