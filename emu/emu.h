@@ -366,9 +366,16 @@ typedef struct emu_event_store {
     char **logs;
     size_t nlogs, logs_cap;
     uint64_t next_seq;
+    /* Machine directories: folded events whose new count is not yet in the audit table
+     * (audit.c writes them in batches, emu_audit_flush). */
+    size_t dirty[64];
+    int ndirty;
+    uint64_t flushed_ns; /* CLOCK_MONOTONIC when the last batch was written */
 } emu_event_store;
 
 struct pnpbox_machine;
+/* Write the counts of folded events still pending to a machine directory's audit table. */
+void emu_audit_flush(struct pnpbox_machine *m);
 void emu_audit_free(struct pnpbox_machine *m);
 
 struct pnpbox_machine {

@@ -385,6 +385,7 @@ void pnpbox_machine_free(pnpbox_machine *m)
     boxfs_volume_close(m->vol);
     if (m->embedded && m->voldir)
         rmtree(m->voldir);
+    emu_audit_flush(m); /* folded counts still pending, while the registry is open */
     regdb_close(m->reg);
     for (int i = 0; i < m->ncomps; i++) {
         pnpbox_component *c = m->comps[i];

@@ -705,6 +705,119 @@ Test(emu_spine, persisted_audit_keeps_each_rule_outcome)
     pnpbox_set_current(m);
 }
 
+/* Another connection to a machine directory's registry, as `pnpbox audit` in another process has. */
+static sqlite3 *audit_reader(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/registry.db", dir);
+    sqlite3 *db = NULL;
+    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK, "%s", path);
+    return db;
+}
+
+/* Counts in the audit table, in event order. */
+static int table_counts(sqlite3 *db, int64_t *out, int cap)
+{
+    sqlite3_stmt *s;
+    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT count FROM audit ORDER BY seq", -1, &s, NULL), SQLITE_OK, "%s",
+                 sqlite3_errmsg(db));
+    int n = 0;
+    while (sqlite3_step(s) == SQLITE_ROW && n < cap)
+        out[n++] = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return n;
+}
+
+static void record_as(pnpbox_machine *w, emu_access *a)
+{
+    emu_verdict v;
+    emu_judge(w, a, &v);
+    emu_record(w, a, &v, STATUS_SUCCESS);
+}
+
+/*
+ * A repeated access folds into its event, and in a machine directory the
+ * new count reaches the audit table in batches (audit.c): the first repeat
+ * after a quiet interval at once, the rest at the latest when the table is
+ * read back (pnpbox_audit_load) or the machine is freed.
+ */
+Test(emu_spine, folded_counts_reach_the_machine_directory)
+{
+    char *dir = t_mkdtemp("machine");
+    pnpbox_machine_opts o = {.dir = dir};
+    pnpbox_machine *w;
+    cr_assert_eq(pnpbox_machine_new(&o, &w), 0, "%s", pnpbox_errmsg(NULL));
+    sqlite3 *r = audit_reader(dir);
+    emu_fold *fold = calloc(1, sizeof *fold); /* the memo a handle has */
+    emu_access a = two_rule_write(pnpbox_component_get(w, PNPBOX_COMP_KERNEL_DRIVER, "mydrv"));
+    a.fold = fold;
+    int64_t c[4];
+    record_as(w, &a);
+    cr_assert_eq(table_counts(r, c, 4), 1);
+    cr_assert_eq(c[0], 1, "the event is written when it happens");
+    record_as(w, &a);
+    cr_assert_eq(pnpbox_event_count(w), 1, "a repeat folds");
+    cr_assert_eq(table_counts(r, c, 4), 1);
+    cr_assert_eq(c[0], 2, "the first repeat after a quiet interval is written at once");
+    for (int i = 0; i < 3; i++)
+        record_as(w, &a);
+    cr_assert_eq(pnpbox_event_get(w, 0)->count, 5);
+    cr_assert_eq(pnpbox_audit_load(w, 0), 1);
+    cr_assert_eq(table_counts(r, c, 4), 1);
+    cr_assert_eq(c[0], 5, "pending counts are written before the table is read back");
+    cr_assert_eq(pnpbox_event_get(w, 1)->count, 5, "and the copy read back has them");
+    for (int i = 0; i < 3; i++)
+        record_as(w, &a);
+    pnpbox_machine_free(w);
+    cr_assert_eq(table_counts(r, c, 4), 1);
+    cr_assert_eq(c[0], 8, "pending counts are written when the machine is freed");
+    sqlite3_close(r);
+    free(fold);
+    t_rmtree(dir);
+    free(dir);
+    pnpbox_set_current(m);
+}
+
+/* At most 64 folded events wait for their counts to be written: the 65th writes them. */
+Test(emu_spine, folded_counts_wait_in_batches_of_64)
+{
+    enum { N = 70 };
+    char *dir = t_mkdtemp("machine");
+    pnpbox_machine_opts o = {.dir = dir};
+    pnpbox_machine *w;
+    cr_assert_eq(pnpbox_machine_new(&o, &w), 0, "%s", pnpbox_errmsg(NULL));
+    sqlite3 *r = audit_reader(dir);
+    emu_fold *folds = calloc(N, sizeof *folds); /* N handles, one access each */
+    emu_access a[N];
+    for (int i = 0; i < N; i++) {
+        a[i] = two_rule_write(pnpbox_component_get(w, PNPBOX_COMP_KERNEL_DRIVER, "mydrv"));
+        a[i].fold = &folds[i];
+        record_as(w, &a[i]);
+    }
+    for (int i = 0; i < N; i++)
+        record_as(w, &a[i]);
+    cr_assert_eq(pnpbox_event_count(w), N);
+    int64_t c[N + 1];
+    cr_assert_eq(table_counts(r, c, N + 1), N);
+    int written = 0;
+    for (int i = 0; i < N; i++) {
+        cr_assert(c[i] == 1 || c[i] == 2, "event %d: count %lld", i, (long long)c[i]);
+        written += c[i] == 2;
+    }
+    /* The first repeat at once, the next 64 when the 66th arrives; the last 5 may wait (or not,
+     * when 100 ms pass in between). */
+    cr_assert_geq(written, 65, "%d of %d counts written", written, N);
+    pnpbox_machine_free(w);
+    cr_assert_eq(table_counts(r, c, N + 1), N);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(c[i], 2, "event %d: count %lld after free", i, (long long)c[i]);
+    sqlite3_close(r);
+    free(folds);
+    t_rmtree(dir);
+    free(dir);
+    pnpbox_set_current(m);
+}
+
 static int suppressed_by(const char *baseline, emu_access *a)
 {
     char err[256];
