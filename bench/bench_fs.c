@@ -34,11 +34,11 @@
  * Everything lives in a temporary machine directory under /tmp, removed
  * at the end.
  */
+#include "bench/bench_util.h"
 #include "fs/boxfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,8 +107,6 @@ static char *g_top, *g_top2;
 static boxfs_mount *g_mount, *g_mount2;
 static boxfs *g_vol, *g_vol2;
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f);
-
 static void cleanup(void)
 {
     if (g_mount)
@@ -117,7 +115,7 @@ static void cleanup(void)
     boxfs_volume_close(g_vol);
     g_vol = NULL;
     if (g_top)
-        nftw(g_top, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+        bench_rmtree(g_top);
     g_top = NULL;
     if (g_mount2)
         boxfs_mount_stop(g_mount2);
@@ -125,7 +123,7 @@ static void cleanup(void)
     boxfs_volume_close(g_vol2);
     g_vol2 = NULL;
     if (g_top2)
-        nftw(g_top2, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+        bench_rmtree(g_top2);
     g_top2 = NULL;
 }
 
@@ -224,13 +222,6 @@ static void drop_cache(const char *path)
     close(fd);
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st;
-    (void)f;
-    return flag == FTW_DP ? rmdir(p) : unlink(p);
-}
-
 /* READ and WRITE requests that reached the daemon: none when the mount's
  * data path is passthrough.  Everything else goes on to the policy's
  * recorder as usual. */
@@ -303,7 +294,7 @@ static int smallfile_tmpfs(const boxfs_volume_opts *vo, const char *small, pair 
     g_mount2 = NULL;
     boxfs_volume_close(g_vol2);
     g_vol2 = NULL;
-    nftw(top, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    bench_rmtree(top);
     g_top2 = NULL;
     return 1;
 }

@@ -215,10 +215,7 @@ static void machine_dir_figures(void)
         base[r] = ns[1];
         ratio[r] = ns[0] / ns[1];
     }
-    char cmd[sizeof tmpl + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpl);
-    if (system(cmd) != 0)
-        fprintf(stderr, "bench_um: could not remove %s\n", tmpl);
+    bench_rmtree(tmpl);
     double mq = bench_median(reg, DIR_RUNS), mb = bench_median(base, DIR_RUNS);
     printf("%-66s %10.1f %8.2f\n", "RegQueryValueExW, machine directory", mq, bench_median(ratio, DIR_RUNS));
     printf("%-66s %10.1f %8s\n", "regdb_query_value, machine directory (baseline)", mb, "1.00");

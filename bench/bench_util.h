@@ -8,15 +8,30 @@
 #ifndef BENCH_UTIL_H
 #define BENCH_UTIL_H
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 static inline double bench_now_ns(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+static int bench_rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st;
+    (void)f;
+    return flag == FTW_DP ? rmdir(p) : unlink(p);
+}
+
+/* Remove a benchmark's scratch tree (not following symlinks, not crossing mounts). */
+static inline void bench_rmtree(const char *path)
+{
+    nftw(path, bench_rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
 static int bench_cmp_double(const void *a, const void *b)
